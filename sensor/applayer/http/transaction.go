@@ -1,0 +1,49 @@
+// Package http parses HTTP/1.x request and response streams incrementally
+// into transactions.
+package http
+
+import "time"
+
+// Header is one header line, name and value as sent (value trimmed of
+// surrounding whitespace). Both slices are owned by the Transaction.
+type Header struct {
+	Name, Value []byte
+}
+
+// Transaction is one request and its response. Every byte slice is owned by
+// the Transaction (copied out of the stream), so it stays valid after the
+// parser moves on; the parser never reuses a Transaction it has handed out.
+// Field names follow Suricata's EVE http object.
+type Transaction struct {
+	ID        uint64    // tx_id: index of the transaction in its flow, from 0
+	Timestamp time.Time // time of the packet that completed the request line
+
+	// Request.
+	Method         []byte
+	URI            []byte // request target as sent (EVE "url")
+	Protocol       []byte // e.g. "HTTP/1.1"; empty for HTTP/0.9
+	Host           []byte // Host header, or authority of an absolute URI, without port (EVE "hostname")
+	Port           int    // port from Host/authority, 0 when absent (EVE "http_port")
+	UserAgent      []byte
+	Referer        []byte
+	Cookie         []byte
+	XFF            []byte
+	ContentTypeReq []byte
+	RequestHeaders []Header
+	RequestBody    []byte // decoded body, truncated at the inspection limit
+	RequestBodyLen int64  // body bytes seen on the wire (before decoding)
+
+	// Response.
+	HasResponse     bool
+	RespProtocol    []byte
+	Status          int // 0 when no response was seen
+	StatusMsg       []byte
+	ContentType     []byte // response Content-Type (EVE "http_content_type")
+	Location        []byte // EVE "redirect"
+	ResponseHeaders []Header
+	ResponseBody    []byte // decoded (de-chunked, gunzipped) body, truncated at the inspection limit
+	ResponseBodyLen int64  // body bytes (after de-chunking, before decompression): EVE "length"
+
+	RequestDone, ResponseDone bool
+	Gap                       bool // a stream gap hit this transaction
+}

@@ -1,0 +1,40 @@
+// Package tls parses the cleartext part of TLS sessions: records, the
+// ClientHello and ServerHello, and certificates where visible (TLS ≤ 1.2).
+package tls
+
+import "time"
+
+// Session is what one TLS handshake revealed. All slices are owned by the
+// Session. Field names follow Suricata's EVE tls object.
+type Session struct {
+	Timestamp time.Time
+
+	// ClientHello.
+	ClientVersion  uint16 // legacy_version in the ClientHello
+	SNI            []byte
+	ALPNClient     [][]byte
+	JA3String      []byte // Salesforce JA3 text (GREASE removed)
+	JA3Hash        [16]byte
+	JA4            []byte // FoxIO JA4 fingerprint, e.g. t13d1516h2_8daaf6152771_02713d6af862
+	HasClientHello bool
+
+	// ServerHello.
+	Version        uint16 // negotiated version (supported_versions extension wins)
+	ALPNServer     []byte
+	JA3SString     []byte
+	JA3SHash       [16]byte
+	HasServerHello bool
+
+	// First certificate of the server chain (TLS ≤ 1.2 only).
+	Subject      []byte // RFC 4514-like text as Suricata prints it: "C=US, O=..., CN=..."
+	Issuer       []byte
+	Serial       []byte // "0A:1B:..." upper-case colon-separated hex
+	Fingerprint  []byte // SHA-1 of the DER, "aa:bb:..." lower-case colon-separated hex
+	NotBefore    time.Time
+	NotAfter     time.Time
+	CertChainLen int
+	CertDER      [][]byte // raw certificates for tls.store / rules; bounded
+
+	SessionResumed bool
+	Encrypted      bool // both sides changed cipher spec / handshake finished: the bypass hook
+}

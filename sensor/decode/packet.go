@@ -1,0 +1,114 @@
+// Package decode parses L2–L4 headers of a captured frame into a caller-owned
+// Packet without allocating. It keeps offsets and small fixed fields, never
+// layer objects.
+package decode
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/polder-nsm/polder/sensor/capture"
+)
+
+// IP protocol numbers (IANA "Assigned Internet Protocol Numbers").
+const (
+	IPProtoICMP   = 1
+	IPProtoTCP    = 6
+	IPProtoUDP    = 17
+	IPProtoGRE    = 47
+	IPProtoICMPv6 = 58
+	IPProtoSCTP   = 132
+)
+
+// TCP flag bits as they appear in byte 13 of the TCP header.
+const (
+	TCPFin = 0x01
+	TCPSyn = 0x02
+	TCPRst = 0x04
+	TCPPsh = 0x08
+	TCPAck = 0x10
+	TCPUrg = 0x20
+	TCPEce = 0x40
+	TCPCwr = 0x80
+)
+
+// MaxVLAN is how many VLAN ids a Packet keeps (and the flow key uses), as in
+// Suricata: outer QinQ tag, inner tag, and a third for QinQinQ.
+const MaxVLAN = 3
+
+// Packet is one decoded frame. The caller owns it and reuses it for the next
+// frame; Decode overwrites every field. Data and Payload alias the frame
+// buffer handed to Decode (or a defrag buffer) and are valid only as long as
+// that buffer is.
+//
+// Addresses are stored as 16 bytes; IPv4 uses the IPv4-mapped form
+// (::ffff:a.b.c.d) so that flow keys compare uniformly.
+type Packet struct {
+	Timestamp time.Time
+	Data      []byte // the whole frame as captured
+	WireLen   int    // frame length on the wire
+	LinkType  capture.LinkType
+	Iface     int
+
+	VLAN      [MaxVLAN]uint16 // outermost first
+	VLANCount uint8
+
+	Tunnel uint8 // TunnelXXX bits for encapsulations crossed on the way to the inner IP header
+
+	IPVersion uint8 // 4 or 6; 0 when the frame carries no IP
+	Src, Dst  [16]byte
+	IPProto   uint8  // L4 protocol after IPv6 extension headers
+	TTL       uint8  // TTL or hop limit
+	IPID      uint32 // IPv4 id, or IPv6 fragment identification
+	L3Len     int    // IP total length: header plus payload, as the header states (clamped to captured)
+
+	// Fragment fields. A fragment has no L4 fields until defrag reassembles it.
+	Fragment   bool
+	FragOffset uint16 // in bytes
+	MoreFrags  bool
+	L3Offset   int // offset of the (innermost) IP header in Data
+	L4Offset   int // offset of the L4 header in Data
+
+	SrcPort, DstPort uint16 // TCP/UDP/SCTP ports; for ICMP see ICMPType/ICMPCode/ICMPID
+
+	TCPSeq, TCPAck uint32
+	TCPFlags       uint8
+	TCPWindow      uint16
+	TCPWScale      int8 // -1 when absent
+	TCPMSS         uint16
+	TCPSACKOK      bool
+	TCPHasTS       bool
+	TCPTSVal       uint32
+	TCPTSEcr       uint32
+
+	ICMPType, ICMPCode uint8
+	ICMPID             uint16 // echo identifier (echo request/reply only)
+
+	Payload []byte // L4 payload (TCP/UDP data, ICMP data)
+
+	Events EventSet // non-fatal anomalies seen while decoding (e.g. bad IPv4 option)
+}
+
+// SrcAddr returns the source address, unmapped for IPv4.
+func (p *Packet) SrcAddr() netip.Addr { return addr(p.Src, p.IPVersion) }
+
+// DstAddr returns the destination address, unmapped for IPv4.
+func (p *Packet) DstAddr() netip.Addr { return addr(p.Dst, p.IPVersion) }
+
+func addr(a [16]byte, v uint8) netip.Addr {
+	x := netip.AddrFrom16(a)
+	if v == 4 {
+		return x.Unmap()
+	}
+	return x
+}
+
+// Tunnel bits for Packet.Tunnel.
+const (
+	TunnelGRE uint8 = 1 << iota
+	TunnelERSPAN
+	TunnelMPLS
+	TunnelPPPoE
+	TunnelIPinIP
+	TunnelVXLAN
+)
