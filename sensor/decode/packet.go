@@ -84,7 +84,24 @@ type Packet struct {
 	ICMPType, ICMPCode uint8
 	ICMPID             uint16 // echo identifier (echo request/reply only)
 
-	Payload []byte // L4 payload (TCP/UDP data, ICMP data)
+	// ICMPEmbedded is the IP/L4 header quoted in an ICMP error (ICMPv4
+	// unreachable, source quench, redirect, time exceeded, parameter problem;
+	// ICMPv6 types 1-4). Its IPVersion is 0 when absent or unreadable. The
+	// flow stage uses it to attach the error to the flow it reports on, as
+	// Suricata does for ICMPv4 unreachables.
+	ICMPEmbedded Embedded
+
+	// FragNextHeaderAt is, for an IPv6 fragment, the offset from L3Offset of
+	// the Next Header byte whose value (44) names the fragment header; defrag
+	// rewrites it when rebuilding the unfragmentable part. 0 otherwise.
+	FragNextHeaderAt uint16
+
+	// Payload is the L4 payload (TCP/UDP/SCTP data after the common header,
+	// ICMP data after the 8-byte header). For a fragment it is the fragment
+	// data after the IPv4 header or IPv6 fragment header (what defrag
+	// stores). Ethernet padding is never included: it is trimmed to the IP
+	// length.
+	Payload []byte
 
 	Events EventSet // non-fatal anomalies seen while decoding (e.g. bad IPv4 option)
 }
@@ -103,6 +120,51 @@ func addr(a [16]byte, v uint8) netip.Addr {
 	return x
 }
 
+// Embedded is the quoted header inside an ICMP error: the packet that
+// caused it, so Src is the address of the host that sent the original.
+type Embedded struct {
+	Src, Dst         [16]byte // IPv4 mapped as in Packet
+	SrcPort, DstPort uint16   // TCP/UDP/SCTP only, 0 when not quoted
+	IPProto          uint8
+	IPVersion        uint8 // 4 or 6; 0 when there is no embedded header
+}
+
+// FlowPorts returns the two 16-bit values the flow key uses in place of
+// ports. For TCP, UDP and SCTP they are the ports. For ICMP and ICMPv6:
+//
+//   - echo request and reply (ICMPv4 8/0, ICMPv6 128/129): both are the
+//     echo identifier, so a request and its reply land in one flow and
+//     concurrent pings with different ids stay apart;
+//   - anything else: sp is the type and dp the code.
+//
+// ICMP errors carry ICMPEmbedded; a flow stage that follows Suricata looks
+// up the embedded (reversed) tuple first and falls back to this key. Other
+// protocols and fragments return 0, 0.
+func (p *Packet) FlowPorts() (sp, dp uint16) {
+	switch p.IPProto {
+	case IPProtoTCP, IPProtoUDP, IPProtoSCTP:
+		return p.SrcPort, p.DstPort
+	case IPProtoICMP, IPProtoICMPv6:
+		if p.Fragment {
+			return 0, 0
+		}
+		if IsEcho(p.IPProto, p.ICMPType) {
+			return p.ICMPID, p.ICMPID
+		}
+		return uint16(p.ICMPType), uint16(p.ICMPCode)
+	}
+	return 0, 0
+}
+
+// IsEcho reports whether an ICMP (proto 1) or ICMPv6 (proto 58) type is an
+// echo request or reply.
+func IsEcho(proto, typ uint8) bool {
+	if proto == IPProtoICMP {
+		return typ == 0 || typ == 8
+	}
+	return proto == IPProtoICMPv6 && (typ == 128 || typ == 129)
+}
+
 // Tunnel bits for Packet.Tunnel.
 const (
 	TunnelGRE uint8 = 1 << iota
@@ -111,4 +173,6 @@ const (
 	TunnelPPPoE
 	TunnelIPinIP
 	TunnelVXLAN
+	TunnelTeredo
+	TunnelGeneve
 )

@@ -24,7 +24,11 @@ const (
 
 // Question is one entry of the question section.
 type Question struct {
-	Name  []byte // dotted name without trailing dot, as on the wire (case kept, not unescaped)
+	// Name is the dotted name without trailing dot, label bytes as on the
+	// wire (case kept, nothing escaped); the root name is empty. This is
+	// what the dns.query buffer matches. Use AppendName to render it the
+	// way Suricata logs it.
+	Name  []byte
 	Type  uint16
 	Class uint16
 }
@@ -35,6 +39,12 @@ type SOA struct {
 	Serial, Refresh, Retry, Expire, Minimum uint32
 }
 
+// SSHFP is the rdata of an SSHFP record (RFC 4255), as Suricata logs it.
+type SSHFP struct {
+	Algo, FPType uint8
+	Fingerprint  []byte // lower-case colon-separated hex, "aa:bb:..."
+}
+
 // SRV is the rdata of an SRV record.
 type SRV struct {
 	Priority, Weight, Port uint16
@@ -42,19 +52,30 @@ type SRV struct {
 }
 
 // Record is one resource record. Data is the rdata rendered as Suricata logs
-// it (address text for A/AAAA, a name for CNAME/NS/PTR/MX, text for TXT);
-// SOA and SRV carry their parts.
+// it: address text for A ("1.2.3.4") and AAAA (eight zero-padded groups,
+// "2a00:1450:0000:...", Suricata does not compress), the decompressed name
+// for CNAME/NS/PTR/MX (MX preference dropped, as Suricata does), the first
+// character-string for TXT (all of them in TXT), the raw bytes for NULL.
+// Data is nil for types Suricata logs without rdata (OPT, HINFO, HTTPS,
+// unknown...). Names and TXT/NULL bytes are raw: render them with
+// AppendName. SOA, SRV and SSHFP carry their parts. Raw is always the
+// undecoded rdata (for rules and hex output).
 type Record struct {
 	Name  []byte
 	Type  uint16
-	Class uint16
-	TTL   uint32
+	Class uint16 // for OPT: the requestor's UDP payload size
+	TTL   uint32 // for OPT: extended rcode, version and flags
 	Data  []byte
+	TXT   [][]byte // every character-string of a TXT record, in order
+	Raw   []byte
 	SOA   *SOA
 	SRV   *SRV
+	SSHFP *SSHFP
 }
 
-// Message is one DNS message. All slices are owned by the Message.
+// Message is one DNS message. All slices are owned by the Message and stay
+// valid until the Message is passed to Parse again (Parse reuses its
+// storage); copy what must outlive that or cross goroutines.
 type Message struct {
 	Timestamp   time.Time
 	TxID        uint64 // index in the flow (EVE tx_id)
@@ -65,6 +86,12 @@ type Message struct {
 	Authorities []Record
 	Additionals []Record
 	Truncated   bool // the message ended before all sections were read (still logged)
+
+	arena []byte   // backing store for names and rendered rdata, reused across Parse
+	txts  [][]byte // backing store for Record.TXT
+	soas  []SOA    // backing stores for Record.SOA, SRV, SSHFP
+	srvs  []SRV
+	fps   []SSHFP
 }
 
 // Response reports whether QR is set.

@@ -31,7 +31,7 @@ type Transaction struct {
 	ContentTypeReq []byte
 	RequestHeaders []Header
 	RequestBody    []byte // decoded body, truncated at the inspection limit
-	RequestBodyLen int64  // body bytes seen on the wire (before decoding)
+	RequestBodyLen int64  // message-body bytes on the wire: chunk-size lines and CRLFs included (trailers not), before decompression; gap bytes inside a body included
 
 	// Response.
 	HasResponse     bool
@@ -42,8 +42,16 @@ type Transaction struct {
 	Location        []byte // EVE "redirect"
 	ResponseHeaders []Header
 	ResponseBody    []byte // decoded (de-chunked, gunzipped) body, truncated at the inspection limit
-	ResponseBodyLen int64  // body bytes (after de-chunking, before decompression): EVE "length"
+	ResponseBodyLen int64  // as RequestBodyLen, for the response: EVE "length" (libhtp response_message_len, which counts chunk framing)
 
 	RequestDone, ResponseDone bool
-	Gap                       bool // a stream gap hit this transaction
+	Gap                       bool  // a stream gap hit this transaction
+	Events                    Event // anomalies seen while parsing it (EVE anomaly / http events)
+
+	// RequestLine and ResponseLine are the start lines as sent, without
+	// CRLF (http.request_line, http.response_line).
+	RequestLine, ResponseLine []byte
+
+	respStarted bool // a status line has been attached (reset by 1xx)
+	reqSeen     bool // a request line was parsed into this transaction
 }

@@ -10,20 +10,33 @@ type Session struct {
 	Timestamp time.Time
 
 	// ClientHello.
-	ClientVersion  uint16 // legacy_version in the ClientHello
-	SNI            []byte
-	ALPNClient     [][]byte
-	JA3String      []byte // Salesforce JA3 text (GREASE removed)
-	JA3Hash        [16]byte
-	JA4            []byte // FoxIO JA4 fingerprint, e.g. t13d1516h2_8daaf6152771_02713d6af862
-	HasClientHello bool
+	ClientVersion uint16 // legacy_version in the ClientHello
+	SNI           []byte // first host_name of server_name, raw bytes
+	ALPNClient    [][]byte
+	// ClientSupportedVersions, Ciphers, Extensions, Groups, PointFormats
+	// and SigAlgs are the ClientHello lists in wire order, GREASE
+	// included (JA3/JA4 drop it); bounded by the 64 KiB handshake limit.
+	ClientSupportedVersions []uint16
+	Ciphers                 []uint16
+	Extensions              []uint16
+	Groups                  []uint16
+	PointFormats            []uint8
+	SigAlgs                 []uint16
+	SSLv2Hello              bool   // the ClientHello was in SSLv2-compatible format (no JA3/JA4)
+	JA3String               []byte // Salesforce JA3 text (GREASE removed)
+	JA3Hash                 [16]byte
+	JA4                     []byte // FoxIO JA4 fingerprint, e.g. t13d1516h2_8daaf6152771_02713d6af862
+	HasClientHello          bool
 
 	// ServerHello.
-	Version        uint16 // negotiated version (supported_versions extension wins)
-	ALPNServer     []byte
-	JA3SString     []byte
-	JA3SHash       [16]byte
-	HasServerHello bool
+	Version          uint16 // negotiated version (supported_versions extension wins)
+	ServerVersion    uint16 // legacy_version in the ServerHello (what JA3S uses)
+	Cipher           uint16 // the cipher suite the server chose
+	ServerExtensions []uint16
+	ALPNServer       []byte
+	JA3SString       []byte
+	JA3SHash         [16]byte
+	HasServerHello   bool
 
 	// First certificate of the server chain (TLS ≤ 1.2 only).
 	Subject      []byte // RFC 4514-like text as Suricata prints it: "C=US, O=..., CN=..."
@@ -37,4 +50,8 @@ type Session struct {
 
 	SessionResumed bool
 	Encrypted      bool // both sides changed cipher spec / handshake finished: the bypass hook
+
+	// CertParseError is set when crypto/x509 refused the first certificate
+	// and the fields above came from the minimal fallback parser.
+	CertParseError bool
 }

@@ -1,0 +1,57 @@
+# polder — build, test and benchmark entry points.
+#
+#   make deps    install the Debian packages the tests need (run as root on Debian)
+#   make test    run every test (what .ci/run runs, after make deps)
+#   make build   build bin/polder
+#   make bench   run the benchmarks and the whole-pcap throughput benchmark
+
+GO       ?= go
+BIN      ?= bin/polder
+PKGS     ?= ./...
+# Debian packages the tests use: tshark is the accuracy oracle, iproute2 makes
+# the veth pairs and network namespaces of the live-capture tests, clang/llvm
+# build the eBPF programs, jq is used by a few scripts.
+DEB_PKGS ?= tshark iproute2 clang llvm libbpf-dev jq ca-certificates
+
+.PHONY: all build deps test test-short vet fmt-check bench fuzz clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/polder
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing$$missing"; \
+		echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "make deps: all Debian packages present"; fi
+	$(GO) mod download
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Every test, including the corpus-wide accuracy tests (tshark oracle, EVE
+# schema, Suricata reference) and the root-only live-capture tests.
+test: fmt-check vet
+	$(GO) test -count=1 -timeout 60m $(PKGS)
+
+# Quick loop for development: skips the corpus-wide tests.
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Fuzz every target for FUZZTIME each (the issue's bar is 10m when a parser changes).
+FUZZTIME ?= 60s
+fuzz:
+	@scripts/fuzz-all.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/polder-nsm/polder/sensor/pipeline"
+)
+
+func sensorRunCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "run",
+		Usage: "capture live from network interfaces (AF_PACKET) and write EVE JSON",
+		Description: `Captures on the interfaces of the config (or -i, repeatable) with a TPACKET_V3 ring
+per worker, both directions of a flow on one worker (PACKET_FANOUT by flow hash).
+SIGHUP reopens eve.json (for logrotate); SIGINT/SIGTERM flush flows and stop.
+Needs root or CAP_NET_RAW and CAP_NET_ADMIN.`,
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "sensor config `FILE` (YAML)"},
+			&ucli.StringSliceFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE` (repeatable; overrides the config's interfaces)"},
+			&ucli.IntFlag{Name: "workers", Usage: "workers (fanout sockets) per interface given with -i", Value: 1},
+			&ucli.StringFlag{Name: "log-dir", Aliases: []string{"l"}, Usage: "write eve.json into `DIR`", Value: "."},
+		},
+		Action: func(c *ucli.Context) error {
+			cfg, err := loadSensorConfig(c.String("config"))
+			if err != nil {
+				return err
+			}
+			if ifs := c.StringSlice("interface"); len(ifs) > 0 {
+				cfg.SetInterfaces(ifs, c.Int("workers"))
+			}
+			dir := c.String("log-dir")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("create log dir: %w", err)
+			}
+			log := logger(c, stderr)
+			live, err := pipeline.OpenLive(pipeline.Options{Config: cfg, LogDir: dir, Logger: log})
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-hup:
+						if err := live.Reopen(); err != nil {
+							log.Error("reopen eve output", "err", err)
+						} else {
+							log.Info("reopened eve output")
+						}
+					}
+				}
+			}()
+			log.Info("capturing", "interfaces", cfg.InterfaceNames(), "eve", dir)
+			return live.Run(ctx)
+		},
+	}
+}

@@ -1,0 +1,100 @@
+package http
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/polder-nsm/polder/internal/corpus"
+)
+
+// TestAccuracyTshark measures how the (host without port, URI) pairs of
+// the requests this parser logs agree with what tshark dissects, over every
+// corpus pcap for which a tshark dump exists. Development aid, not a gate:
+//
+//	for f in pcaps: tshark -n -r f -Y http.request -T fields -e http.host -e http.request.uri -e http.request.method > $DIR/<rel>.tsv
+//	POLDER_HTTP_TSHARK=$DIR go test -run Accuracy -v ./sensor/applayer/http/
+func TestAccuracyTshark(t *testing.T) {
+	dir := os.Getenv("POLDER_HTTP_TSHARK")
+	if dir == "" {
+		t.Skip("set POLDER_HTTP_TSHARK to a directory of tshark dumps")
+	}
+	var inter, union, nt, np int
+	type row struct {
+		rel         string
+		miss, extra []string
+	}
+	var rows []row
+	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || !strings.HasSuffix(path, ".tsv") {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, path)
+		rel = strings.TrimSuffix(rel, ".tsv")
+		want := map[string]bool{}
+		f, _ := os.Open(path)
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			parts := strings.Split(sc.Text(), "\t")
+			if len(parts) < 2 {
+				continue
+			}
+			// tshark joins repeated fields with ','; take the first.
+			host := strings.SplitN(parts[0], ",", 2)[0]
+			want[pairKey(host, parts[1])] = true
+		}
+		f.Close()
+		got := map[string]bool{}
+		if _, err := os.Stat(corpus.Path(t, "pcaps", rel)); err != nil {
+			return nil
+		}
+		for _, tx := range replayPcap(t, corpus.Path(t, "pcaps", rel)) {
+			if !tx.reqSeen {
+				continue
+			}
+			got[pairKey(string(tx.Host), string(tx.URI))] = true
+		}
+		var r row
+		r.rel = rel
+		for k := range want {
+			nt++
+			if got[k] {
+				inter++
+			} else {
+				r.miss = append(r.miss, k)
+			}
+		}
+		for k := range got {
+			np++
+			if !want[k] {
+				r.extra = append(r.extra, k)
+			}
+		}
+		union += len(want) + len(got)
+		if len(r.miss)+len(r.extra) > 0 {
+			sort.Strings(r.miss)
+			sort.Strings(r.extra)
+			rows = append(rows, r)
+		}
+		return nil
+	})
+	union -= inter
+	for _, r := range rows {
+		t.Logf("%s: missing %d extra %d\n  missing: %s\n  extra:   %s", r.rel, len(r.miss), len(r.extra), trunc(r.miss), trunc(r.extra))
+	}
+	if union == 0 {
+		t.Skip("no pairs")
+	}
+	t.Logf("pairs: tshark %d, parser %d, both %d; agreement (|∩|/|∪|) %.2f%%, recall %.2f%%, precision %.2f%%",
+		nt, np, inter, 100*float64(inter)/float64(union), 100*float64(inter)/float64(max(nt, 1)), 100*float64(inter)/float64(max(np, 1)))
+}
+
+// pairKey normalises a (host, uri) pair: host lower-cased without port.
+func pairKey(host, uri string) string {
+	h, _ := splitHostPort([]byte(host))
+	return strings.ToLower(string(trimDots(h))) + " " + uri
+}

@@ -1,0 +1,116 @@
+package http
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/polder-nsm/polder/internal/corpus"
+)
+
+func txKey(host, url, method string, status int) string {
+	return fmt.Sprintf("%s|%s|%s|%d", host, url, method, status)
+}
+
+func compareWithEVE(t testing.TB, rel string) (missing, extra []string) {
+	got := replayPcap(t, corpus.Path(t, "pcaps", rel))
+	want := readEVE(t, corpus.Path(t, "reference", "suricata-7.0.4-etopen", rel+".eve.json"))
+	count := map[string]int{}
+	for _, w := range want {
+		count[txKey(w.Hostname, w.URL, w.Method, w.Status)]++
+	}
+	for _, g := range got {
+		k := txKey(string(g.Host), string(g.URI), string(g.Method), g.Status)
+		if count[k] > 0 {
+			count[k]--
+			continue
+		}
+		extra = append(extra, k)
+	}
+	for k, n := range count {
+		for ; n > 0; n-- {
+			missing = append(missing, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	return missing, extra
+}
+
+// TestCorpusSurvey prints how every zeek/http pcap compares with Suricata.
+// It is a development aid: POLDER_HTTP_SURVEY=1 go test -run Survey -v.
+func TestCorpusSurvey(t *testing.T) {
+	if os.Getenv("POLDER_HTTP_SURVEY") == "" {
+		t.Skip("set POLDER_HTTP_SURVEY=1")
+	}
+	dir := corpus.Path(t, "pcaps", "zeek", "http")
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		rel := filepath.Join("zeek", "http", e.Name())
+		if _, err := os.Stat(corpus.Path(t, "reference", "suricata-7.0.4-etopen", rel+".eve.json")); err != nil {
+			continue
+		}
+		m, x := compareWithEVE(t, rel)
+		if len(m)+len(x) > 0 {
+			t.Logf("%s: missing %d extra %d\n  missing: %s\n  extra:   %s", rel, len(m), len(x), trunc(m), trunc(x))
+		}
+	}
+}
+
+func trunc(s []string) string {
+	if len(s) > 4 {
+		s = append(s[:4:4], "…")
+	}
+	return strings.Join(s, " ; ")
+}
+
+// TestCorpusAgainstSuricata replays well-behaved HTTP captures and checks
+// hostname, url, method and status of every transaction against Suricata
+// 7.0.4's EVE output for the same pcap. These captures start with the
+// handshake and have no loss, so the naive in-order concatenation in
+// replayPcap is enough.
+func TestCorpusAgainstSuricata(t *testing.T) {
+	for _, name := range []string{
+		"get.pcap", "get-gzip.pcap", "pipelined-requests.pcap", "100-continue.pcap", "post.pcap",
+		"connect-with-header.pcap", "http-lower-case-nonstandard-port.pcap", "multipart.pcap",
+		"x-gzip.pcap", "curl_http_09.pcap", "no-uri.pcap", "basic-auth-with-colon.pcap",
+		"missing-zlib-header.pcap", "byteranges.pcap", "no-version.pcap",
+	} {
+		rel := filepath.Join("zeek", "http", name)
+		t.Run(name, func(t *testing.T) {
+			missing, extra := compareWithEVE(t, rel)
+			if len(missing)+len(extra) > 0 {
+				t.Errorf("differs from Suricata:\n  missing: %s\n  extra:   %s", trunc(missing), trunc(extra))
+			}
+		})
+	}
+}
+
+// TestCorpusLength checks EVE "length" (response body bytes after
+// de-chunking) and that compressed bodies decode.
+func TestCorpusLength(t *testing.T) {
+	for _, name := range []string{"get-gzip.pcap", "100-continue.pcap", "x-gzip.pcap", "pipelined-requests.pcap"} {
+		rel := filepath.Join("zeek", "http", name)
+		t.Run(name, func(t *testing.T) {
+			got := replayPcap(t, corpus.Path(t, "pcaps", rel))
+			want := readEVE(t, corpus.Path(t, "reference", "suricata-7.0.4-etopen", rel+".eve.json"))
+			lens := map[string]int{}
+			for _, w := range want {
+				lens[fmt.Sprintf("%s %d", w.URL, w.Length)]++
+			}
+			for _, g := range got {
+				k := fmt.Sprintf("%s %d", g.URI, g.ResponseBodyLen)
+				if lens[k] == 0 {
+					t.Errorf("url/length %q not in reference", k)
+				}
+				lens[k]--
+				if g.Events&EventDecodeFailed != 0 {
+					t.Errorf("%s: body did not decode", g.URI)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,323 @@
+// Package config is the sensor's typed YAML configuration: one file, read
+// and checked once at the edge (Load/Parse → Validate), then converted by
+// the pipeline into per-stage options. Key names follow Suricata's
+// suricata.yaml where a Suricata equivalent exists, and Default() is good
+// enough to run with no file at all.
+//
+// Units: sizes are bytes (Size, written "32mb", "1gb", "4096"; k/m/g/t are
+// powers of 1024 as in Suricata); durations are time.Duration, written as
+// Go durations ("10s", "1m30s") or as plain numbers of seconds ("600")
+// like Suricata's flow-timeouts. Booleans accept yes/no, true/false,
+// on/off. A key given with an empty value keeps its default.
+//
+// This package imports no other polder package: stages do not see it.
+package config
+
+import "time"
+
+// Config is the whole sensor configuration. The zero value is not useful;
+// start from Default(), Load or Parse. A Config remembers the file and line
+// of each key it was read from (unexported, for Validate's messages), so
+// compare Configs with cmpopts.IgnoreUnexported(Config{}).
+// A Config is not safe for concurrent modification; treat a validated one
+// as read-only and convert it into per-stage options.
+type Config struct {
+	Capture  Capture  `yaml:"capture"`
+	Vars     Vars     `yaml:"vars"`
+	Outputs  Outputs  `yaml:"outputs"`
+	Flow     Flow     `yaml:"flow"`
+	Stream   Stream   `yaml:"stream"`
+	Defrag   Defrag   `yaml:"defrag"`
+	AppLayer AppLayer `yaml:"app-layer"`
+	// Workers is the number of packet-processing goroutines for offline
+	// (pcap file) runs; 0, the default, means one per usable CPU
+	// (GOMAXPROCS), decided by the pipeline. Live capture uses
+	// capture.interfaces[].workers instead.
+	Workers int `yaml:"workers"`
+	// LogDir is the directory EVE and other logs are written to; relative
+	// paths are resolved by the caller (the instance directory). Default ".".
+	LogDir string `yaml:"log-dir"`
+
+	// file and lines remember where each key was set, for Validate's
+	// messages. Both are empty for a Config not read from YAML.
+	file  string
+	lines map[string]int
+}
+
+// Capture configures packet sources.
+type Capture struct {
+	// Interfaces lists live-capture interfaces; empty by default (offline
+	// runs name a pcap on the command line instead).
+	Interfaces []Interface `yaml:"interfaces"`
+	// ChecksumValidation drops packets whose IP/TCP/UDP checksum is wrong
+	// before stream and app-layer processing. Default false, like Suricata's
+	// `-k none`: captures on the sending host routinely carry offloaded,
+	// unfilled checksums.
+	ChecksumValidation bool `yaml:"checksum-validation"`
+}
+
+// Interface is one live-capture interface.
+type Interface struct {
+	// Name is the interface name, e.g. "eth0". Required.
+	Name string `yaml:"name"`
+	// Workers is the number of capture/processing goroutines (and AF_PACKET
+	// sockets in one fanout group) for this interface. Default 1.
+	Workers int `yaml:"workers"`
+	// FanoutGroup is the AF_PACKET fanout group id, 1–65535. Default 0:
+	// the instance derives one from a hash of its directory, so two
+	// instances on one host don't share a group.
+	FanoutGroup int `yaml:"fanout-group"`
+	// Snaplen is the capture length per packet in bytes. Default 0: the
+	// capture derives it from the interface MTU (plus link header).
+	Snaplen int `yaml:"snaplen"`
+	// RingSize is the AF_PACKET ring size per worker in bytes. Default 0:
+	// the capture's own default.
+	RingSize Size `yaml:"ring-size"`
+}
+
+// DefaultInterface returns an Interface with every default but Name.
+func DefaultInterface() Interface { return Interface{Workers: 1} }
+
+func (i *Interface) setDefaults() { *i = DefaultInterface() }
+
+// Vars holds the rule variables, as in Suricata's vars section. Keys given
+// in a file replace the default of the same name one by one; defaults not
+// mentioned stay.
+type Vars struct {
+	// AddressGroups maps names (HOME_NET, EXTERNAL_NET, ...) to Suricata
+	// address expressions: "any", CIDRs, addresses, "a-b" ranges, "$VAR",
+	// "!x" and "[x,y]" lists.
+	AddressGroups map[string]string `yaml:"address-groups"`
+	// PortGroups maps names (HTTP_PORTS, ...) to Suricata port expressions:
+	// "any", ports, "a:b" ranges, "$VAR", "!x" and "[x,y]" lists.
+	PortGroups map[string]string `yaml:"port-groups"`
+}
+
+// Outputs configures logging outputs.
+type Outputs struct {
+	EVE EVE `yaml:"eve"`
+}
+
+// EVE configures the EVE JSON log.
+type EVE struct {
+	// Enabled turns the EVE log on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Filetype is "regular" (a file, the default), "unix_stream" or
+	// "unix_dgram" (a Unix socket another process listens on).
+	Filetype string `yaml:"filetype"`
+	// Filename is the file or socket path, relative to log-dir unless
+	// absolute. Default "eve.json".
+	Filename string `yaml:"filename"`
+	// Types enables event types one by one.
+	Types EVETypes `yaml:"types"`
+}
+
+// EVE file types.
+const (
+	FiletypeRegular    = "regular"
+	FiletypeUnixStream = "unix_stream"
+	FiletypeUnixDgram  = "unix_dgram"
+)
+
+// EVETypes enables EVE event types. Every type defaults to enabled.
+type EVETypes struct {
+	Alert   bool     `yaml:"alert"`
+	Flow    bool     `yaml:"flow"`
+	HTTP    bool     `yaml:"http"`
+	DNS     bool     `yaml:"dns"`
+	TLS     bool     `yaml:"tls"`
+	Anomaly bool     `yaml:"anomaly"`
+	Stats   EVEStats `yaml:"stats"`
+}
+
+// EVEStats configures periodic stats events.
+type EVEStats struct {
+	// Enabled turns stats events on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Interval between stats events. Default 8s, Suricata's stats.interval.
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Flow configures the flow table (Suricata's flow and flow-timeouts).
+type Flow struct {
+	// Memcap bounds flow-table memory in bytes. Default 128mb.
+	Memcap Size `yaml:"memcap"`
+	// HashSize is the number of hash buckets. Default 65536.
+	HashSize int `yaml:"hash-size"`
+	// MaxFlows bounds the number of tracked flows per sensor; beyond it
+	// the table enters emergency mode and evicts. Default 500000.
+	MaxFlows int `yaml:"max-flows"`
+	// EmergencyRecovery is the percentage of free capacity (1–100) at which
+	// the table leaves emergency mode. Default 30.
+	EmergencyRecovery int `yaml:"emergency-recovery"`
+	// Timeouts are the idle timeouts per protocol and state.
+	Timeouts FlowTimeouts `yaml:"timeouts"`
+}
+
+// FlowTimeouts holds per-protocol timeouts; Default applies to protocols
+// other than TCP, UDP and ICMP. Defaults are Suricata 7's flow-timeouts.
+type FlowTimeouts struct {
+	Default FlowTimeout `yaml:"default"`
+	TCP     FlowTimeout `yaml:"tcp"`
+	UDP     FlowTimeout `yaml:"udp"`
+	ICMP    FlowTimeout `yaml:"icmp"`
+}
+
+// FlowTimeout holds idle timeouts per flow state. New applies before the
+// flow saw both directions, Established after, Closed after a TCP close,
+// Bypassed to bypassed flows; the Emergency* ones apply in emergency mode.
+type FlowTimeout struct {
+	New                  time.Duration `yaml:"new"`
+	Established          time.Duration `yaml:"established"`
+	Closed               time.Duration `yaml:"closed"`
+	Bypassed             time.Duration `yaml:"bypassed"`
+	EmergencyNew         time.Duration `yaml:"emergency-new"`
+	EmergencyEstablished time.Duration `yaml:"emergency-established"`
+	EmergencyClosed      time.Duration `yaml:"emergency-closed"`
+	EmergencyBypassed    time.Duration `yaml:"emergency-bypassed"`
+}
+
+// Stream configures TCP tracking and reassembly.
+type Stream struct {
+	// Memcap bounds TCP session-tracking memory in bytes. Default 64mb.
+	Memcap Size `yaml:"memcap"`
+	// Reassembly bounds reassembled data.
+	Reassembly Reassembly `yaml:"reassembly"`
+	// Midstream picks up sessions whose handshake was not seen. Default
+	// true (Suricata's default is false): a sensor started on a busy link
+	// and pcaps cut from longer captures are mostly mid-stream.
+	Midstream bool `yaml:"midstream"`
+}
+
+// Reassembly bounds TCP reassembly.
+type Reassembly struct {
+	// Depth is how many bytes of each direction of a session are
+	// reassembled; 0 means no per-session limit (reassembly.memcap still
+	// bounds the total). Default 1mb.
+	Depth Size `yaml:"depth"`
+	// Memcap bounds all reassembly buffers together, in bytes. Default 256mb.
+	Memcap Size `yaml:"memcap"`
+}
+
+// Defrag configures IP fragment reassembly.
+type Defrag struct {
+	// Memcap bounds fragment memory in bytes. Default 32mb.
+	Memcap Size `yaml:"memcap"`
+	// Trackers bounds datagrams being reassembled at once. Default 65535.
+	Trackers int `yaml:"trackers"`
+	// MaxFrags bounds fragments held, ≥ trackers. Default 65535.
+	MaxFrags int `yaml:"max-frags"`
+	// Timeout drops an incomplete datagram this long after its first
+	// fragment. Default 60s.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// AppLayer configures application-layer parsers.
+type AppLayer struct {
+	HTTP HTTPParser `yaml:"http"`
+	DNS  Parser     `yaml:"dns"`
+	TLS  Parser     `yaml:"tls"`
+}
+
+// Parser enables one app-layer parser. Default true.
+type Parser struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// HTTPParser configures the HTTP/1.x parser.
+type HTTPParser struct {
+	// Enabled turns HTTP parsing on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// RequestBodyLimit bounds the request body kept per transaction for
+	// inspection, in bytes; 0 means unlimited. Default 100kb, as Suricata.
+	RequestBodyLimit Size `yaml:"request-body-limit"`
+	// ResponseBodyLimit bounds the response body kept per transaction, in
+	// bytes; 0 means unlimited. Default 100kb, as Suricata.
+	ResponseBodyLimit Size `yaml:"response-body-limit"`
+}
+
+// DefaultAddressGroups returns Suricata 7's default address groups.
+func DefaultAddressGroups() map[string]string {
+	return map[string]string{
+		"HOME_NET":       "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]",
+		"EXTERNAL_NET":   "!$HOME_NET",
+		"HTTP_SERVERS":   "$HOME_NET",
+		"SMTP_SERVERS":   "$HOME_NET",
+		"SQL_SERVERS":    "$HOME_NET",
+		"DNS_SERVERS":    "$HOME_NET",
+		"TELNET_SERVERS": "$HOME_NET",
+		"AIM_SERVERS":    "$EXTERNAL_NET",
+		"DC_SERVERS":     "$HOME_NET",
+		"DNP3_SERVER":    "$HOME_NET",
+		"DNP3_CLIENT":    "$HOME_NET",
+		"MODBUS_CLIENT":  "$HOME_NET",
+		"MODBUS_SERVER":  "$HOME_NET",
+		"ENIP_CLIENT":    "$HOME_NET",
+		"ENIP_SERVER":    "$HOME_NET",
+	}
+}
+
+// DefaultPortGroups returns Suricata 7's default port groups.
+func DefaultPortGroups() map[string]string {
+	return map[string]string{
+		"HTTP_PORTS":      "80",
+		"SHELLCODE_PORTS": "!80",
+		"ORACLE_PORTS":    "1521",
+		"SSH_PORTS":       "22",
+		"DNP3_PORTS":      "20000",
+		"MODBUS_PORTS":    "502",
+		"FILE_DATA_PORTS": "[$HTTP_PORTS,110,143]",
+		"FTP_PORTS":       "21",
+		"GENEVE_PORTS":    "6081",
+		"VXLAN_PORTS":     "4789",
+		"TEREDO_PORTS":    "3544",
+	}
+}
+
+func secs(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// Default returns the configuration used when no file is given. Each call
+// returns a fresh value the caller may modify.
+func Default() *Config {
+	return &Config{
+		Vars: Vars{AddressGroups: DefaultAddressGroups(), PortGroups: DefaultPortGroups()},
+		Outputs: Outputs{EVE: EVE{
+			Enabled:  true,
+			Filetype: FiletypeRegular,
+			Filename: "eve.json",
+			Types: EVETypes{
+				Alert: true, Flow: true, HTTP: true, DNS: true, TLS: true, Anomaly: true,
+				Stats: EVEStats{Enabled: true, Interval: 8 * time.Second},
+			},
+		}},
+		Flow: Flow{
+			Memcap:            128 * MB,
+			HashSize:          65536,
+			MaxFlows:          500000,
+			EmergencyRecovery: 30,
+			Timeouts: FlowTimeouts{
+				Default: FlowTimeout{New: secs(30), Established: secs(300), Closed: 0, Bypassed: secs(100),
+					EmergencyNew: secs(10), EmergencyEstablished: secs(100), EmergencyClosed: 0, EmergencyBypassed: secs(50)},
+				TCP: FlowTimeout{New: secs(60), Established: secs(600), Closed: secs(60), Bypassed: secs(100),
+					EmergencyNew: secs(5), EmergencyEstablished: secs(100), EmergencyClosed: secs(10), EmergencyBypassed: secs(50)},
+				UDP: FlowTimeout{New: secs(30), Established: secs(300), Bypassed: secs(100),
+					EmergencyNew: secs(10), EmergencyEstablished: secs(100), EmergencyBypassed: secs(50)},
+				ICMP: FlowTimeout{New: secs(30), Established: secs(300), Bypassed: secs(100),
+					EmergencyNew: secs(10), EmergencyEstablished: secs(100), EmergencyBypassed: secs(50)},
+			},
+		},
+		Stream: Stream{
+			Memcap:     64 * MB,
+			Reassembly: Reassembly{Depth: 1 * MB, Memcap: 256 * MB},
+			Midstream:  true,
+		},
+		Defrag: Defrag{Memcap: 32 * MB, Trackers: 65535, MaxFrags: 65535, Timeout: secs(60)},
+		AppLayer: AppLayer{
+			HTTP: HTTPParser{Enabled: true, RequestBodyLimit: 100 * KB, ResponseBodyLimit: 100 * KB},
+			DNS:  Parser{Enabled: true},
+			TLS:  Parser{Enabled: true},
+		},
+		Workers: 0,
+		LogDir:  ".",
+	}
+}

@@ -1,0 +1,240 @@
+package decode_test
+
+import (
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/polder-nsm/polder/sensor/capture"
+	"github.com/polder-nsm/polder/sensor/decode"
+)
+
+// fixture is one hand-built frame (generated once with a short script from
+// header fields; see the row names) and what decoding it must give. Rows
+// with check set also assert the decoded fields; pl is the payload length.
+type fixture struct {
+	name   string
+	lt     capture.LinkType
+	hex    string
+	want   decode.Reason
+	check  bool
+	ipv    uint8
+	proto  uint8
+	sp, dp uint16 // Packet.FlowPorts
+	pl     int
+	vlans  uint8
+	tunnel uint8
+	frag   bool
+	event  decode.Reason // a non-fatal event that must be present
+}
+
+func unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		t.Fatalf("bad fixture hex: %v", err)
+	}
+	return b
+}
+
+func TestDecodeFixtures(t *testing.T) {
+	for _, fx := range fixtures {
+		t.Run(fx.name, func(t *testing.T) {
+			var d decode.Decoder
+			var p decode.Packet
+			f := capture.Frame{Data: unhex(t, fx.hex), LinkType: fx.lt}
+			f.OrigLen = len(f.Data)
+			got := d.Decode(&p, &f)
+			if got != fx.want {
+				t.Fatalf("Decode = %v, want %v (events %v)", got, fx.want, p.Events)
+			}
+			if got != decode.ReasonNone {
+				if !p.Events.Has(got) || d.Counters.Event[got] != 1 || d.Counters.Invalid != 1 {
+					t.Errorf("fatal reason not recorded: events %v, counter %d, invalid %d", p.Events, d.Counters.Event[got], d.Counters.Invalid)
+				}
+				return
+			}
+			if !fx.check {
+				return
+			}
+			if p.IPVersion != fx.ipv {
+				t.Fatalf("IPVersion = %d, want %d", p.IPVersion, fx.ipv)
+			}
+			if fx.ipv == 0 {
+				if fx.event != 0 && !p.Events.Has(fx.event) {
+					t.Errorf("event %v missing", fx.event)
+				}
+				return
+			}
+			sp, dp := p.FlowPorts()
+			if p.IPProto != fx.proto || sp != fx.sp || dp != fx.dp {
+				t.Errorf("proto/ports = %d %d>%d, want %d %d>%d", p.IPProto, sp, dp, fx.proto, fx.sp, fx.dp)
+			}
+			if fx.pl >= 0 && len(p.Payload) != fx.pl {
+				t.Errorf("payload len = %d, want %d", len(p.Payload), fx.pl)
+			}
+			if p.VLANCount != fx.vlans || p.Tunnel != fx.tunnel || p.Fragment != fx.frag {
+				t.Errorf("vlans/tunnel/frag = %d %#x %v, want %d %#x %v", p.VLANCount, p.Tunnel, p.Fragment, fx.vlans, fx.tunnel, fx.frag)
+			}
+			if fx.event != 0 && !p.Events.Has(fx.event) {
+				t.Errorf("event %v missing (have %v)", fx.event, p.Events)
+			}
+			if fx.event == 0 && !p.Events.Empty() {
+				t.Errorf("unexpected events %v", p.Events)
+			}
+			if p.L3Offset < 0 || p.L4Offset < p.L3Offset || p.L4Offset > len(p.Data) {
+				t.Errorf("offsets l3=%d l4=%d", p.L3Offset, p.L4Offset)
+			}
+			// Payload must alias the frame, after the L4 header.
+			if off := cap(p.Data) - cap(p.Payload); off < p.L4Offset || off+len(p.Payload) > len(p.Data) {
+				t.Errorf("payload at %d+%d outside frame of %d (l4 %d)", off, len(p.Payload), len(p.Data), p.L4Offset)
+			}
+		})
+	}
+}
+
+// TestDecodeTruncated cuts every valid IP fixture at every length: each cut
+// must be reported as invalid with a named reason (the IP length or an
+// inner header no longer fits), and nothing may panic.
+func TestDecodeTruncated(t *testing.T) {
+	var d decode.Decoder
+	var p decode.Packet
+	for _, fx := range fixtures {
+		full := unhex(t, fx.hex)
+		for n := 0; n < len(full); n++ {
+			f := capture.Frame{Data: full[:n], OrigLen: len(full), LinkType: fx.lt}
+			r := d.Decode(&p, &f)
+			if !fx.check || fx.ipv == 0 || fx.want != decode.ReasonNone || strings.Contains(fx.name, "padded") {
+				continue
+			}
+			if r == decode.ReasonNone {
+				t.Errorf("%s cut at %d: decoded without a reason", fx.name, n)
+			} else if r.String() == "unknown" || r.Layer() == "" && r != decode.ReasonTooManyLayers {
+				t.Errorf("%s cut at %d: unnamed reason %d", fx.name, n, r)
+			}
+		}
+	}
+}
+
+func TestReasonNames(t *testing.T) {
+	seen := map[string]bool{}
+	for r := decode.Reason(1); int(r) < decode.NumReasons; r++ {
+		s := r.String()
+		if s == "" || s == "unknown" || seen[s] {
+			t.Errorf("reason %d: bad or duplicate name %q", r, s)
+		}
+		seen[s] = true
+		if r != decode.ReasonTooManyLayers && !strings.HasPrefix(s, r.Layer()+".") {
+			t.Errorf("reason %s: layer %q", s, r.Layer())
+		}
+	}
+	if got := decode.ReasonIPv4PktTooSmall.String(); got != "ipv4.pkt_too_small" {
+		t.Errorf("String = %q", got)
+	}
+	if got := decode.ReasonTCPHlenTooSmall.Layer(); got != "tcp" {
+		t.Errorf("Layer = %q", got)
+	}
+	var c decode.Counters
+	var names []string
+	c.Each(func(name string, v uint64) { names = append(names, name) })
+	var again []string
+	c.Each(func(name string, v uint64) { again = append(again, name) })
+	if strings.Join(names, ",") != strings.Join(again, ",") {
+		t.Error("Counters.Each order is not stable")
+	}
+	for _, want := range []string{"decoder.pkts", "decoder.vlan_qinqinq", "decoder.event.ipv4.trunc_pkt", "decoder.event.tcp.hlen_too_small"} {
+		if !seen2(names, want) {
+			t.Errorf("Counters.Each lacks %s", want)
+		}
+	}
+}
+
+func seen2(names []string, s string) bool {
+	for _, n := range names {
+		if n == s {
+			return true
+		}
+	}
+	return false
+}
+
+var fixtures = []fixture{
+	{name: "eth ipv4 tcp opts", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500004112344000400600000a0000010a00000204d20050000003e8000007d0a018200000000000020405b40402080a00000001000000020103030768656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 6, sp: 1234, dp: 80, pl: 5, check: true},
+	{name: "eth ipv4 tcp padded", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002d12344000400600000a0000010a00000204d20050000003e8000007d0501820000000000068656c6c6f0000000000000000000000", want: decode.ReasonNone, ipv: 4, proto: 6, sp: 1234, dp: 80, pl: 5, check: true},
+	{name: "eth vlan ipv4 udp", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb8100006408004500002112344000401100000a0000010a00000214e90035000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 5353, dp: 53, pl: 5, vlans: 1, check: true},
+	{name: "eth qinq ipv6 tcp", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb88a8000a8100001486dd600000000019064020010db800000000000000000000000120010db800000000000000000000000204d201bb000003e8000007d0501820000000000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 6, sp: 1234, dp: 443, pl: 5, vlans: 2, check: true},
+	{name: "eth 3 tags 9100", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb91000001810000028100000308004500002112344000401100000a0000010a00000200010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1, dp: 2, pl: 5, vlans: 3, check: true},
+	{name: "eth 4 tags", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb8100000181000002810000038100000408004500002112344000401100000a0000010a00000200010002000d000068656c6c6f", want: decode.ReasonVLANTooManyLayers},
+	{name: "eth ipv6 hbh udp", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd600000000015004020010db800000000000000000000000120010db8000000000000000000000002110005020000000003e80035000d000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 17, sp: 1000, dp: 53, pl: 5, check: true},
+	{name: "eth ipv4 icmp echo", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002112344000400100000a0000010a00000208000000abcd000168656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 1, sp: 43981, dp: 43981, pl: 5, check: true},
+	{name: "eth ipv4 icmp unreach", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500003812344000400100000a0000010a00000203030000000000004500002112344000401100000a0000020a00000914e90035000d0000", want: decode.ReasonNone, ipv: 4, proto: 1, sp: 3, dp: 3, pl: 28, check: true},
+	{name: "eth ipv6 icmpv6 echo", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd60000000000d3a4020010db800000000000000000000000120010db800000000000000000000000280000000beef000168656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 58, sp: 48879, dp: 48879, pl: 5, check: true},
+	{name: "eth arp", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb080600000000000000000000000000000000000000000000000000000000", want: decode.ReasonNone, ipv: 0, check: true},
+	{name: "eth lldp", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb88cc0000000000000000000000000000000000000000", want: decode.ReasonNone, ipv: 0, event: decode.ReasonEthernetUnknownEthertype, check: true},
+	{name: "sll ipv4 udp", lt: capture.LinkTypeLinuxSLL, hex: "000000010006001122334455000008004500002112344000401100000a0000010a00000200010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1, dp: 2, pl: 5, check: true},
+	{name: "sll2 ipv6 tcp", lt: capture.LinkTypeLinuxSLL2, hex: "86dd000000000000000000000000000000000000600000000019064020010db800000000000000000000000120010db800000000000000000000000200010002000003e8000007d0501820000000000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 6, sp: 1, dp: 2, pl: 5, check: true},
+	{name: "null le inet6 30", lt: capture.LinkTypeNull, hex: "1e00000060000000000d114020010db800000000000000000000000120010db800000000000000000000000200010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 17, sp: 1, dp: 2, pl: 5, check: true},
+	{name: "null be inet", lt: capture.LinkTypeNull, hex: "000000024500002112344000401100000a0000010a00000200010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1, dp: 2, pl: 5, check: true},
+	{name: "loop inet6 24", lt: capture.LinkTypeLoop, hex: "0000001860000000000d114020010db800000000000000000000000120010db800000000000000000000000200010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 17, sp: 1, dp: 2, pl: 5, check: true},
+	{name: "raw ipv4", lt: capture.LinkTypeRaw, hex: "4500002112344000401100000a0000010a00000200010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1, dp: 2, pl: 5, check: true},
+	{name: "raw ipv6", lt: capture.LinkTypeRaw, hex: "60000000000d114020010db800000000000000000000000120010db800000000000000000000000200010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 17, sp: 1, dp: 2, pl: 5, check: true},
+	{name: "raw bad version", lt: capture.LinkTypeRaw, hex: "50000000000000000000000000000000000000000000000000000000000000", want: decode.ReasonIPRawInvalidIPVersion},
+	{name: "linktype ipv4", lt: capture.LinkTypeIPv4, hex: "4500002d12344000400600000a0000010a00000200010002000003e8000007d0501820000000000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 6, sp: 1, dp: 2, pl: 5, check: true},
+	{name: "linktype ipv6", lt: capture.LinkTypeIPv6, hex: "600000000019064020010db800000000000000000000000120010db800000000000000000000000200010002000003e8000007d0501820000000000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 6, sp: 1, dp: 2, pl: 5, check: true},
+	{name: "gre v0 key seq csum ipv4", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500004512344000402f00000a0000010a000002b0000800000000000000000000000000450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelGRE, check: true},
+	{name: "gre teb", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500004712344000402f00000a0000010a0000020000655800112233445566778899aabb0800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelGRE, check: true},
+	{name: "gre erspan2", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500005312344000402f00000a0000010a000002100088be00000000100500000000000000112233445566778899aabb0800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, vlans: 1, tunnel: decode.TunnelGRE | decode.TunnelERSPAN, check: true},
+	{name: "gre erspan3", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500005712344000402f00000a0000010a000002100022eb0000000020000000000000000000000000112233445566778899aabb0800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelGRE | decode.TunnelERSPAN, check: true},
+	{name: "gre v1 pptp ppp", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500004912344000402f00000a0000010a0000023081880b002500010000000000000000ff030021450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelGRE, check: true},
+	{name: "gre bad version", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500003912344000402f00000a0000010a00000200020800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonGREWrongVersion},
+	{name: "gre v0 recursion", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500003912344000402f00000a0000010a00000201000800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonGREVersion0Recur},
+	{name: "gre truncated", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500001612344000402f00000a0000010a0000022000", want: decode.ReasonGREPktTooSmall},
+	{name: "gre key truncated", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500001912344000402f00000a0000010a0000022000080000", want: decode.ReasonGREVersion0HdrTooBig},
+	{name: "mpls 2 labels ipv4", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb88470001004000020140450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelMPLS, check: true},
+	{name: "mpls pw ethernet", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb8847000111400000000000112233445566778899aabb0800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelMPLS, check: true},
+	{name: "mpls router alert", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb884700001140450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonMPLSBadLabelRouterAlert},
+	{name: "mpls truncated", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb8847000100", want: decode.ReasonMPLSHeaderTooSmall},
+	{name: "pppoe session ipv4", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb88641100000100230021450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelPPPoE, check: true},
+	{name: "pppoe length too big", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb886411000001002d0021450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonPPPoEPktTooSmall},
+	{name: "vxlan", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500005312344000401100000a0000010a000002c35012b5003f00000800000000007b0000112233445566778899aabb0800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelVXLAN, check: true},
+	{name: "6in4", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500004912344000402900000a0000010a00000260000000000d114020010db800000000000000000000000120010db800000000000000000000000200010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 17, sp: 1, dp: 2, pl: 5, tunnel: decode.TunnelIPinIP, check: true},
+	{name: "4in6", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd600000000021044020010db800000000000000000000000120010db8000000000000000000000002450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelIPinIP, check: true},
+	{name: "4in6 too small", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd60000000000a044020010db800000000000000000000000120010db800000000000000000000000245000021123440004011", want: decode.ReasonIPv6IPv4InIPv6TooSmall},
+	{name: "ipv4 first fragment", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002c12342000401100000a0000010a000002000100020018000000000000000000000000000000000000", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 0, dp: 0, pl: 24, frag: true, check: true},
+	{name: "ipv4 later fragment", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002412340003401100000a0000010a00000200000000000000000000000000000000", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 0, dp: 0, pl: 16, frag: true, check: true},
+	{name: "ipv6 fragment", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd6000000000182c4020010db800000000000000000000000120010db8000000000000000000000002110000010000004200000000000000000000000000000000", want: decode.ReasonNone, ipv: 6, proto: 17, sp: 0, dp: 0, pl: 16, frag: true, check: true},
+	{name: "ipv6 atomic fragment", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd6000000000152c4020010db800000000000000000000000120010db8000000000000000000000002110000000000004200010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 17, sp: 1, dp: 2, pl: 5, event: decode.ReasonIPv6ExthdrUselessFH, check: true},
+	{name: "ipv4 options rr nop", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004700002912344000401100000a0000010a000002010707040000000000010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1, dp: 2, pl: 5, check: true},
+	{name: "ipv4 option bad len", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004600002512344000401100000a0000010a0000024401000000010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1, dp: 2, pl: 5, event: decode.ReasonIPv4OptInvalidLen, check: true},
+	{name: "ipv4 option overrun", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004600002512344000401100000a0000010a0000020710000000010002000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1, dp: 2, pl: 5, event: decode.ReasonIPv4OptMalformed, check: true},
+	{name: "ipv4 bad ihl", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004400002112344000401100000a0000010a00000200010002000d000068656c6c6f", want: decode.ReasonIPv4HlenTooSmall},
+	{name: "ipv4 ihl beyond frame", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004f00001412344000401100000a0000010a000002", want: decode.ReasonIPv4HlenTooSmall},
+	{name: "ipv4 wrong version", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08005500002112344000401100000a0000010a00000200010002000d000068656c6c6f", want: decode.ReasonIPv4WrongIPVersion},
+	{name: "ipv4 total length beyond capture", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb0800450000c812344000401100000a0000010a00000200010002000d000068656c6c6f", want: decode.ReasonIPv4TruncPkt},
+	{name: "ipv4 total length below header", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500000a12344000401100000a0000010a00000200010002000d000068656c6c6f", want: decode.ReasonIPv4IPLenSmallerThanHlen},
+	{name: "ipv4 short", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500", want: decode.ReasonIPv4PktTooSmall},
+	{name: "ipv4 carrying icmpv6", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500001c12344000403a00000a0000010a0000020000000000000000", want: decode.ReasonIPv4ICMPv6},
+	{name: "tcp hlen below 5", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002d12344000400600000a0000010a00000200010002000003e8000007d0401820000000000068656c6c6f", want: decode.ReasonTCPHlenTooSmall},
+	{name: "tcp hlen beyond segment", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002812344000400600000a0000010a00000200010002000003e8000007d0f018200000000000", want: decode.ReasonTCPHlenTooSmall},
+	{name: "tcp short", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002012344000400600000a0000010a000002000000000000000000000000", want: decode.ReasonTCPPktTooSmall},
+	{name: "tcp bad mss len", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500003512344000400600000a0000010a00000200010002000003e8000007d07018200000000000020305000101010168656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 6, sp: 1, dp: 2, pl: 5, event: decode.ReasonTCPOptInvalidLen, check: true},
+	{name: "tcp option overrun", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500003112344000400600000a0000010a00000200010002000003e8000007d0601820000000000008ff000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 6, sp: 1, dp: 2, pl: 5, event: decode.ReasonTCPOptInvalidLen, check: true},
+	{name: "tcp duplicate ws", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500003512344000400600000a0000010a00000200010002000003e8000007d07018200000000000030305030306000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 6, sp: 1, dp: 2, pl: 5, event: decode.ReasonTCPOptDuplicate, check: true},
+	{name: "udp zero length", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002112344000401100000a0000010a000002000100020000000068656c6c6f", want: decode.ReasonUDPLenInvalid},
+	{name: "udp length beyond", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002112344000401100000a0000010a000002000100020064000068656c6c6f", want: decode.ReasonUDPPktTooSmall},
+	{name: "udp short", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500001812344000401100000a0000010a00000200000000", want: decode.ReasonUDPHlenTooSmall},
+	{name: "udp length shorter than ip", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002112344000401100000a0000010a00000200010002000a000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1, dp: 2, pl: 2, check: true},
+	{name: "icmp short", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500001812344000400100000a0000010a00000200000000", want: decode.ReasonICMPv4PktTooSmall},
+	{name: "icmpv6 short", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd6000000000043a4020010db800000000000000000000000120010db800000000000000000000000200000000", want: decode.ReasonICMPv6PktTooSmall},
+	{name: "ipv6 short", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd000000000000000000000000000000000000000000000000000000000000", want: decode.ReasonIPv6PktTooSmall},
+	{name: "ipv6 payload length beyond", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd60000000012c114020010db800000000000000000000000120010db800000000000000000000000200010002000d000068656c6c6f", want: decode.ReasonIPv6TruncPkt},
+	{name: "ipv6 truncated exthdr", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd600000000008004020010db800000000000000000000000120010db80000000000000000000000021104000000000000", want: decode.ReasonIPv6TruncExthdr},
+	{name: "ipv6 wrong version", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd40000000000d114020010db800000000000000000000000120010db800000000000000000000000200010002000d000068656c6c6f", want: decode.ReasonIPv6WrongIPVersion},
+	{name: "ipv6 carrying icmpv4", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd600000000008014020010db800000000000000000000000120010db80000000000000000000000020000000000000000", want: decode.ReasonIPv6ICMPv4},
+	{name: "ethernet short", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08", want: decode.ReasonEthernetPktTooSmall},
+	{name: "vlan short", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb81000001", want: decode.ReasonVLANHeaderTooSmall},
+	{name: "sll short", lt: capture.LinkTypeLinuxSLL, hex: "00000000000000000000", want: decode.ReasonSLLPktTooSmall},
+	{name: "null short", lt: capture.LinkTypeNull, hex: "000000", want: decode.ReasonLTNullPktTooSmall},
+	{name: "sctp", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002512344000408400000a0000010a00000213880050000000010000000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 132, sp: 5000, dp: 80, pl: 5, check: true},
+	{name: "sctp short", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500001c12344000408400000a0000010a0000020000000000000000", want: decode.ReasonSCTPPktTooSmall},
+}

@@ -1,0 +1,109 @@
+package eve
+
+import "github.com/polder-nsm/polder/sensor/applayer/http"
+
+// HTTPOptions selects the optional parts of the http object, as Suricata's
+// eve-log http options do. The zero value is Suricata's default.
+type HTTPOptions struct {
+	// DumpAllHeaders writes request_headers and response_headers
+	// (Suricata "dump-all-headers: both"); off by default.
+	DumpAllHeaders bool
+	// Bodies writes http_request_body / http_response_body (base64) and
+	// their *_printable forms (Suricata "http-body" and
+	// "http-body-printable"); off by default.
+	Bodies bool
+}
+
+// AppendHTTP appends a complete "http" event line (with '\n') for tx to buf,
+// with Suricata's default fields. It allocates only when buf must grow.
+func AppendHTTP(buf []byte, h *Header, tx *http.Transaction) []byte {
+	return AppendHTTPWith(buf, h, tx, HTTPOptions{})
+}
+
+// AppendHTTPWith is AppendHTTP with optional fields. Field names and order
+// follow Suricata's EveHttpLogJSONBasic: hostname, http_port, url,
+// http_user_agent, xff, http_content_type, http_refer, http_method,
+// protocol, status, redirect, length. The Cookie header has no basic EVE
+// field and is logged only inside request_headers.
+func AppendHTTPWith(buf []byte, h *Header, tx *http.Transaction, o HTTPOptions) []byte {
+	b := Builder{B: buf}
+	b.header(h, "http", true)
+	b.Key("http")
+	b.BeginObject()
+	b.KeyBytesNonEmpty("hostname", tx.Host)
+	if tx.Port != 0 {
+		b.KeyInt("http_port", int64(tx.Port))
+	}
+	b.KeyBytesNonEmpty("url", tx.URI)
+	b.KeyBytesNonEmpty("http_user_agent", tx.UserAgent)
+	b.KeyBytesNonEmpty("xff", tx.XFF)
+	b.KeyBytesNonEmpty("http_content_type", tx.ContentType)
+	b.KeyBytesNonEmpty("http_refer", tx.Referer)
+	b.KeyBytesNonEmpty("http_method", tx.Method)
+	b.KeyBytesNonEmpty("protocol", tx.Protocol)
+	if tx.Status > 0 {
+		b.KeyInt("status", int64(tx.Status))
+	}
+	b.KeyBytesNonEmpty("redirect", tx.Location)
+	b.KeyInt("length", max(tx.ResponseBodyLen, 0))
+	if o.Bodies {
+		if len(tx.RequestBody) > 0 {
+			b.Key("http_request_body")
+			b.Base64(tx.RequestBody)
+			b.Key("http_request_body_printable")
+			b.printable(tx.RequestBody)
+		}
+		if len(tx.ResponseBody) > 0 {
+			b.Key("http_response_body")
+			b.Base64(tx.ResponseBody)
+			b.Key("http_response_body_printable")
+			b.printable(tx.ResponseBody)
+		}
+	}
+	if o.DumpAllHeaders {
+		b.headers("request_headers", tx.RequestHeaders)
+		b.headers("response_headers", tx.ResponseHeaders)
+	}
+	b.EndObject()
+	return b.end()
+}
+
+func (b *Builder) headers(k string, hs []http.Header) {
+	if len(hs) == 0 { // the schema wants minItems 1
+		return
+	}
+	b.Key(k)
+	b.BeginArray()
+	for i := range hs {
+		b.BeginObject()
+		b.KeyBytes("name", hs[i].Name)
+		b.KeyBytes("value", hs[i].Value)
+		b.EndObject()
+	}
+	b.EndArray()
+}
+
+// printable writes v as a string with every byte outside printable ASCII
+// (and CR/LF/TAB) replaced by '.', as Suricata's PrintStringsToBuffer does
+// for *_printable fields.
+func (b *Builder) printable(v []byte) {
+	b.sep()
+	b.B = append(b.B, '"')
+	for _, c := range v {
+		switch {
+		case c == '"' || c == '\\':
+			b.B = append(b.B, '\\', c)
+		case c == '\n':
+			b.B = append(b.B, '\\', 'n')
+		case c == '\r':
+			b.B = append(b.B, '\\', 'r')
+		case c == '\t':
+			b.B = append(b.B, '\\', 't')
+		case c >= 0x20 && c < 0x7f:
+			b.B = append(b.B, c)
+		default:
+			b.B = append(b.B, '.')
+		}
+	}
+	b.B = append(b.B, '"')
+}

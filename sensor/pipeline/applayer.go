@@ -1,0 +1,219 @@
+package pipeline
+
+import (
+	"github.com/polder-nsm/polder/sensor/applayer"
+	"github.com/polder-nsm/polder/sensor/applayer/dns"
+	"github.com/polder-nsm/polder/sensor/applayer/http"
+	"github.com/polder-nsm/polder/sensor/applayer/tls"
+	"github.com/polder-nsm/polder/sensor/decode"
+	"github.com/polder-nsm/polder/sensor/flow"
+)
+
+// streamHandler receives reassembled TCP data for the flow being processed.
+// It lives in the worker and is re-aimed at each packet's flow, so handing
+// it to the reassembler does not allocate.
+type streamHandler struct {
+	w  *worker
+	fl *flow.Flow
+	st *flowState
+}
+
+// appDir maps a stream direction to the app layer's: while a swap is pending
+// (detected inside this Process call) the flow's orientation is still the
+// old one.
+func (h *streamHandler) appDir(dir flow.Direction) flow.Direction {
+	if h.st.swap {
+		return dir.Reverse()
+	}
+	return dir
+}
+
+// Data implements stream.Handler.
+func (h *streamHandler) Data(dir flow.Direction, b []byte) {
+	st := h.st
+	if st.proto == applayer.ProtoUnknown {
+		data := b
+		if len(st.detect[dir]) > 0 {
+			st.detect[dir] = append(st.detect[dir], b...)
+			data = st.detect[dir]
+		}
+		switch h.detect(dir, data) {
+		case detectMore:
+			if len(st.detect[dir]) == 0 {
+				st.detect[dir] = append(st.detect[dir], b...)
+			}
+			return
+		case detectNo:
+			st.detect[dir] = st.detect[dir][:0]
+			return
+		}
+		// Known now: replay what the other side buffered (it arrived
+		// earlier), then this side.
+		if o := dir.Reverse(); len(st.detect[o]) > 0 {
+			h.feed(o, st.detect[o])
+			st.detect[o] = st.detect[o][:0]
+		}
+		h.feed(dir, data)
+		st.detect[dir] = st.detect[dir][:0]
+		return
+	}
+	if st.proto == applayer.ProtoFailed || st.proto == applayer.ProtoSSH {
+		return
+	}
+	h.feed(dir, b)
+}
+
+// Gap implements stream.Handler.
+func (h *streamHandler) Gap(dir flow.Direction, n uint32) {
+	st, w := h.st, h.w
+	st.gaps[dir] = true
+	ad := h.appDir(dir)
+	switch st.proto {
+	case applayer.ProtoUnknown:
+		st.detect[dir] = st.detect[dir][:0] // bytes before a gap cannot start a message
+	case applayer.ProtoHTTP:
+		st.http.Gap(ad, n, w.now, w.emitHTTP)
+	case applayer.ProtoTLS:
+		st.tls.Gap(ad, int(n))
+	case applayer.ProtoDNS:
+		st.dnsTCP.Gap(ad, int(n))
+	}
+}
+
+type detectResult uint8
+
+const (
+	detectMore detectResult = iota // undecided: buffer and wait for more bytes
+	detectNo                       // this direction is not a protocol we parse
+	detectYes                      // st.proto is set and its parser exists
+)
+
+// detect runs content-based protocol detection on the first bytes of a
+// direction (data holds everything seen so far in it).
+func (h *streamHandler) detect(dir flow.Direction, data []byte) detectResult {
+	st, fl := h.st, h.fl
+	k := &fl.Key
+	sp, dp := k.SrcPort, k.DstPort
+	if dir == flow.ToClient {
+		sp, dp = dp, sp
+	}
+	proto, fromClient, final := applayer.Detect(decode.IPProtoTCP, dir, data, sp, dp)
+	switch proto {
+	case applayer.ProtoHTTP, applayer.ProtoTLS, applayer.ProtoDNS, applayer.ProtoSSH:
+	default:
+		if !final && len(data) < detectLimit {
+			return detectMore
+		}
+		st.detected[dir] = true
+		if st.detected[dir.Reverse()] {
+			// Both sides spoke and neither is a protocol we know.
+			h.setProto(applayer.ProtoFailed)
+		}
+		return detectNo
+	}
+	if (dir == flow.ToServer) != fromClient {
+		// The side we took for the client is the server: we picked the
+		// session up mid-stream or see one direction only.
+		st.swap = true
+	}
+	h.setProto(proto)
+	switch proto {
+	case applayer.ProtoHTTP:
+		st.http = http.NewParser(&h.w.cfg.HTTP)
+	case applayer.ProtoTLS:
+		st.tls = tls.NewParser()
+	case applayer.ProtoDNS:
+		st.dnsTCP = new(dns.StreamParser)
+	}
+	return detectYes
+}
+
+func (h *streamHandler) setProto(p applayer.Proto) {
+	h.st.proto = p
+	h.fl.AppProto = uint8(p)
+	h.w.counters.appDetect[p]++
+}
+
+// feed hands stream bytes to the flow's parser.
+func (h *streamHandler) feed(dir flow.Direction, b []byte) {
+	st, w := h.st, h.w
+	ad := h.appDir(dir)
+	switch st.proto {
+	case applayer.ProtoHTTP:
+		st.http.Parse(ad, b, w.now, w.emitHTTP)
+	case applayer.ProtoTLS:
+		st.tls.Parse(ad, b, w.now)
+		if !st.tlsLog && st.tls.Done() {
+			st.tlsLog = true
+			w.logTLS(h.fl, st.tls.Session())
+		}
+		if st.tls.Session().Encrypted {
+			h.fl.SetFlag(flow.FlagEncrypted)
+		}
+	case applayer.ProtoDNS:
+		w.curFlow = h.fl
+		st.dnsTCP.Parse(ad, b, w.now, w.emitDNS)
+	}
+}
+
+// udp handles one UDP datagram: DNS is detected per datagram by content.
+func (w *worker) udp(fl *flow.Flow, st *flowState, dir flow.Direction, p *decode.Packet) {
+	if st.proto == applayer.ProtoUnknown {
+		proto, fromClient, _ := applayer.Detect(decode.IPProtoUDP, dir, p.Payload, p.SrcPort, p.DstPort)
+		if proto != applayer.ProtoDNS {
+			return // keep trying on later datagrams: the first may be junk
+		}
+		st.proto = proto
+		fl.AppProto = uint8(proto)
+		w.counters.appDetect[proto]++
+		if (dir == flow.ToServer) != fromClient {
+			fl.Swap()
+			dir = dir.Reverse()
+		}
+	}
+	if st.proto != applayer.ProtoDNS {
+		return
+	}
+	m := &w.dnsMsg
+	if err := dns.Parse(p.Payload, m); err != nil && len(m.Questions) == 0 && len(m.Answers) == 0 {
+		w.counters.dnsParseErrors++
+		return
+	}
+	w.counters.txDNS++
+	m.Timestamp = w.now
+	m.TxID = st.dnsTx
+	st.dnsTx++
+	w.out.dns(w, fl, m)
+}
+
+// closeApp flushes the parsers of a flow that is ending.
+func (w *worker) closeApp(fl *flow.Flow, st *flowState) {
+	switch st.proto {
+	case applayer.ProtoHTTP:
+		st.http.Close(w.now, w.emitHTTP)
+	case applayer.ProtoTLS:
+		if !st.tlsLog {
+			s := st.tls.Session()
+			if s.HasClientHello || s.HasServerHello {
+				st.tlsLog = true
+				w.logTLS(fl, s)
+			}
+		}
+	}
+}
+
+func (w *worker) logHTTP(tx *http.Transaction) {
+	w.counters.txHTTP++
+	w.out.http(w, w.h.fl, tx)
+}
+
+// logDNS logs a message of DNS over TCP; the stream parser numbers them.
+func (w *worker) logDNS(m *dns.Message) {
+	w.counters.txDNS++
+	w.out.dns(w, w.curFlow, m)
+}
+
+func (w *worker) logTLS(fl *flow.Flow, s *tls.Session) {
+	w.counters.txTLS++
+	w.out.tls(w, fl, s)
+}

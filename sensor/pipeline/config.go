@@ -1,0 +1,174 @@
+package pipeline
+
+import (
+	"hash/fnv"
+	"time"
+
+	"github.com/polder-nsm/polder/sensor/applayer/http"
+	"github.com/polder-nsm/polder/sensor/capture"
+	"github.com/polder-nsm/polder/sensor/config"
+	"github.com/polder-nsm/polder/sensor/defrag"
+	"github.com/polder-nsm/polder/sensor/flow"
+	"github.com/polder-nsm/polder/sensor/output/eve"
+	"github.com/polder-nsm/polder/sensor/stream"
+)
+
+// Config is the validated sensor configuration turned into each stage's
+// options. Build it with FromConfig; the CLI and the instance manager do,
+// then hand it to ReadFile or OpenLive.
+type Config struct {
+	Live   []capture.LiveOptions
+	Defrag defrag.Options
+	Flow   flow.TableOptions
+	Stream stream.Options
+	HTTP   http.Options
+	EVE    EVEConfig
+}
+
+// EVEConfig selects the EVE output and its event types.
+type EVEConfig struct {
+	Kind          string // eve.SinkFile, eve.SinkUnixStream or eve.SinkUnixDgram
+	Filename      string // relative to Options.LogDir unless absolute
+	Flow, HTTP    bool
+	DNS, TLS      bool
+	Anomaly       bool
+	Stats         bool
+	StatsInterval time.Duration // packet time offline, wall time live; 0 = only the final stats event
+	HTTPOptions   eve.HTTPOptions
+}
+
+// DefaultConfig is FromConfig(config.Default()).
+func DefaultConfig() *Config {
+	c, err := FromConfig(config.Default())
+	if err != nil {
+		panic("default sensor config does not convert: " + err.Error()) // a bug, caught by tests
+	}
+	return c
+}
+
+// FromConfig validates c and converts it.
+func FromConfig(c *config.Config) (*Config, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	out := &Config{
+		Defrag: defrag.Options{
+			MaxTrackers: c.Defrag.Trackers,
+			MaxBytes:    int64(c.Defrag.Memcap),
+			Timeout:     c.Defrag.Timeout,
+		},
+		Flow: flow.TableOptions{
+			MaxFlows:          c.Flow.MaxFlows,
+			HashSize:          c.Flow.HashSize,
+			EmergencyRecovery: c.Flow.EmergencyRecovery,
+			Midstream:         c.Stream.Midstream,
+			Timeouts: flow.Timeouts{
+				TCP:     protoTimeouts(c.Flow.Timeouts.TCP),
+				UDP:     protoTimeouts(c.Flow.Timeouts.UDP),
+				ICMP:    protoTimeouts(c.Flow.Timeouts.ICMP),
+				Default: protoTimeouts(c.Flow.Timeouts.Default),
+			},
+		},
+		Stream: stream.Options{
+			Depth:  int(c.Stream.Reassembly.Depth),
+			Memcap: int64(c.Stream.Reassembly.Memcap),
+		},
+		HTTP: http.Options{
+			RequestBodyLimit:  bodyLimit(c.AppLayer.HTTP.RequestBodyLimit),
+			ResponseBodyLimit: bodyLimit(c.AppLayer.HTTP.ResponseBodyLimit),
+		},
+	}
+	e := c.Outputs.EVE
+	t := e.Types
+	out.EVE = EVEConfig{
+		Kind:          sinkKind(e.Filetype),
+		Filename:      e.Filename,
+		Flow:          e.Enabled && t.Flow,
+		HTTP:          e.Enabled && t.HTTP && c.AppLayer.HTTP.Enabled,
+		DNS:           e.Enabled && t.DNS && c.AppLayer.DNS.Enabled,
+		TLS:           e.Enabled && t.TLS && c.AppLayer.TLS.Enabled,
+		Anomaly:       e.Enabled && t.Anomaly,
+		Stats:         e.Enabled && t.Stats.Enabled,
+		StatsInterval: t.Stats.Interval,
+	}
+	for _, i := range c.Capture.Interfaces {
+		out.Live = append(out.Live, liveOptions(i))
+	}
+	return out, nil
+}
+
+// SetInterfaces replaces the live interfaces (the CLI's -i), each with
+// workers fanout sockets.
+func (c *Config) SetInterfaces(names []string, workers int) {
+	c.Live = c.Live[:0]
+	for _, n := range names {
+		c.Live = append(c.Live, liveOptions(config.Interface{Name: n, Workers: workers}))
+	}
+}
+
+// InterfaceNames lists the live interfaces.
+func (c *Config) InterfaceNames() []string {
+	var s []string
+	for _, l := range c.Live {
+		s = append(s, l.Interface)
+	}
+	return s
+}
+
+func liveOptions(i config.Interface) capture.LiveOptions {
+	g := uint16(i.FanoutGroup)
+	if g == 0 {
+		// Until the instance assigns one, derive a group from the interface
+		// name so that two interfaces of one sensor never share a group.
+		h := fnv.New32a()
+		h.Write([]byte(i.Name))
+		g = uint16(h.Sum32()%60000) + 1000
+	}
+	return capture.LiveOptions{
+		Interface:   i.Name,
+		Workers:     max(i.Workers, 1),
+		FanoutGroup: g,
+		Snaplen:     i.Snaplen,
+		Promisc:     true,
+	}
+}
+
+func protoTimeouts(t config.FlowTimeout) flow.ProtoTimeouts {
+	return flow.ProtoTimeouts{
+		New: t.New, Established: t.Established, Closed: t.Closed,
+		EmergencyNew: t.EmergencyNew, EmergencyEstablished: t.EmergencyEstablished, EmergencyClosed: t.EmergencyClosed,
+	}
+}
+
+// bodyLimit maps the config's "0 = unlimited" onto the parser's "0 =
+// default": unlimited becomes a very large bound.
+func bodyLimit(s config.Size) int {
+	if s == 0 {
+		return 1 << 30
+	}
+	return int(s)
+}
+
+func sinkKind(filetype string) string {
+	switch filetype {
+	case config.FiletypeUnixStream:
+		return eve.SinkUnixStream
+	case config.FiletypeUnixDgram:
+		return eve.SinkUnixDgram
+	}
+	return eve.SinkFile
+}
+
+func (o Options) config() *Config {
+	if o.Config != nil {
+		return o.Config
+	}
+	return DefaultConfig()
+}
+
+func (o Options) clock() func() time.Time {
+	if o.Clock != nil {
+		return o.Clock
+	}
+	return time.Now
+}

@@ -1,0 +1,206 @@
+package pipeline
+
+import (
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/polder-nsm/polder/sensor/applayer"
+	"github.com/polder-nsm/polder/sensor/applayer/dns"
+	"github.com/polder-nsm/polder/sensor/applayer/http"
+	"github.com/polder-nsm/polder/sensor/applayer/tls"
+	"github.com/polder-nsm/polder/sensor/decode"
+	"github.com/polder-nsm/polder/sensor/flow"
+	"github.com/polder-nsm/polder/sensor/output/eve"
+)
+
+// output turns stage results into EVE lines. The Writer is shared by every
+// worker; each worker builds lines in its own buffer (w.line), so the only
+// shared step is handing a finished line to the Writer.
+type output struct {
+	cfg     *Config
+	w       *eve.Writer
+	pktSrc  string
+	started time.Time // wall time the run started, for stats uptime
+	clock   func() time.Time
+
+	workers []*worker
+	live    *Live
+
+	flows, events atomic.Uint64
+
+	mu    sync.Mutex // guards stats aggregation
+	errMu sync.Mutex
+	err   error // first write error, reported at close
+}
+
+func newOutput(cfg *Config, opts Options, pktSrc string) (*output, error) {
+	path := cfg.EVE.Filename
+	if !filepath.IsAbs(path) && opts.LogDir != "" {
+		path = filepath.Join(opts.LogDir, path)
+	}
+	w, err := eve.NewWriter(eve.WriterOptions{Kind: cfg.EVE.Kind, Path: path})
+	if err != nil {
+		return nil, fmt.Errorf("open eve output: %w", err)
+	}
+	clock := opts.clock()
+	return &output{cfg: cfg, w: w, pktSrc: pktSrc, started: clock(), clock: clock}, nil
+}
+
+func (o *output) write(line []byte) {
+	o.events.Add(1)
+	if err := o.w.Write(line); err != nil {
+		o.errMu.Lock()
+		if o.err == nil {
+			o.err = err
+		}
+		o.errMu.Unlock()
+	}
+}
+
+func (o *output) reopen() error { return o.w.Reopen() }
+
+func (o *output) close() error {
+	err := o.w.Close()
+	o.errMu.Lock()
+	defer o.errMu.Unlock()
+	if o.err != nil {
+		return fmt.Errorf("write eve: %w", o.err)
+	}
+	return err
+}
+
+// header fills w.hdr for an event about fl, oriented client → server.
+func (o *output) header(w *worker, fl *flow.Flow, ts time.Time) *eve.Header {
+	h := &w.hdr
+	*h = eve.Header{
+		Timestamp: ts,
+		FlowID:    fl.ID,
+		InIface:   w.iface,
+		Proto:     fl.Key.Proto,
+		SrcPort:   fl.Key.SrcPort,
+		DstPort:   fl.Key.DstPort,
+		PktSrc:    o.pktSrc,
+	}
+	if o.pktSrc == "wire/pcap" && w.iface == "" {
+		h.PcapCnt = w.pcapCnt
+	}
+	h.SrcIP, h.DstIP = flowAddrs(&fl.Key)
+	for i, v := range fl.Key.VLAN {
+		if v == 0 {
+			break
+		}
+		h.VLAN[i] = v
+		h.VLANCount = uint8(i + 1)
+	}
+	if p := applayer.Proto(fl.AppProto); p != applayer.ProtoUnknown {
+		h.AppProto = p.String()
+	}
+	if fl.Key.Proto == decode.IPProtoICMP || fl.Key.Proto == decode.IPProtoICMPv6 {
+		h.SrcPort, h.DstPort = 0, 0
+		h.ICMPType, h.ICMPCode = fl.ICMPType[flow.ToServer], fl.ICMPCode[flow.ToServer]
+		if fl.Pkts[flow.ToClient] > 0 {
+			h.HasRespICMP = true
+			h.RespICMPType, h.RespICMPCode = fl.ICMPType[flow.ToClient], fl.ICMPCode[flow.ToClient]
+		}
+	}
+	return h
+}
+
+func (o *output) http(w *worker, fl *flow.Flow, tx *http.Transaction) {
+	if !o.cfg.EVE.HTTP {
+		return
+	}
+	h := o.header(w, fl, tx.Timestamp)
+	h.TxID, h.HasTxID = tx.ID, true
+	w.line = eve.AppendHTTPWith(w.line[:0], h, tx, o.cfg.EVE.HTTPOptions)
+	o.write(w.line)
+}
+
+func (o *output) dns(w *worker, fl *flow.Flow, m *dns.Message) {
+	if !o.cfg.EVE.DNS {
+		return
+	}
+	h := o.header(w, fl, m.Timestamp)
+	h.TxID, h.HasTxID = m.TxID, true
+	w.line = eve.AppendDNS(w.line[:0], h, m)
+	o.write(w.line)
+}
+
+func (o *output) tls(w *worker, fl *flow.Flow, s *tls.Session) {
+	if !o.cfg.EVE.TLS {
+		return
+	}
+	ts := s.Timestamp
+	if ts.IsZero() {
+		ts = w.now
+	}
+	h := o.header(w, fl, ts)
+	w.line = eve.AppendTLS(w.line[:0], h, s)
+	o.write(w.line)
+}
+
+// anomalyDecode logs a frame that failed to decode. The packet has only
+// what was decoded before the fault, so addresses may be absent.
+func (o *output) anomalyDecode(w *worker, p *decode.Packet, r decode.Reason) {
+	if !o.cfg.EVE.Anomaly {
+		return
+	}
+	h := &w.hdr
+	*h = eve.Header{Timestamp: p.Timestamp, InIface: w.iface, PktSrc: o.pktSrc}
+	if w.iface == "" {
+		h.PcapCnt = w.pcapCnt
+	}
+	if p.IPVersion != 0 {
+		h.SrcIP, h.DstIP = p.SrcAddr(), p.DstAddr()
+		h.Proto = p.IPProto
+	}
+	w.line = eve.AppendAnomaly(w.line[:0], h, "decode", r.String(), r.Layer())
+	o.write(w.line)
+}
+
+// flow writes the flow record of an ended flow.
+func (o *output) flow(w *worker, fl *flow.Flow, st *flowState, why flow.EndReason) {
+	o.flows.Add(1)
+	if !o.cfg.EVE.Flow {
+		return
+	}
+	h := o.header(w, fl, fl.StartTime())
+	h.PcapCnt = 0
+	h.PktSrc = ""
+	r := &w.rec
+	*r = eve.FlowRecord{
+		Start:         fl.StartTime(),
+		End:           fl.LastTime(),
+		PktsToServer:  fl.Pkts[flow.ToServer],
+		PktsToClient:  fl.Pkts[flow.ToClient],
+		BytesToServer: fl.Bytes[flow.ToServer],
+		BytesToClient: fl.Bytes[flow.ToClient],
+		State:         fl.State.String(),
+		Reason:        why.String(),
+		Alerted:       fl.Alerted,
+	}
+	if fl.Key.Proto == decode.IPProtoTCP {
+		r.IsTCP = true
+		r.TCPFlagsTS, r.TCPFlagsTC = fl.TCPFlags[flow.ToServer], fl.TCPFlags[flow.ToClient]
+		r.TCPState = fl.TCPState.String()
+		if st != nil {
+			r.TSGap = st.gaps[flow.ToServer]
+			r.TCGap = st.gaps[flow.ToClient]
+		}
+	}
+	w.line = eve.AppendFlow(w.line[:0], h, r)
+	o.write(w.line)
+}
+
+// flowAddrs returns the key's addresses, unmapped for IPv4.
+func flowAddrs(k *flow.Key) (src, dst netip.Addr) {
+	src, dst = netip.AddrFrom16(k.Src), netip.AddrFrom16(k.Dst)
+	if k.IPVersion == 4 {
+		src, dst = src.Unmap(), dst.Unmap()
+	}
+	return src, dst
+}

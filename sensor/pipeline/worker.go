@@ -1,0 +1,237 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/polder-nsm/polder/sensor/applayer"
+	"github.com/polder-nsm/polder/sensor/applayer/dns"
+	"github.com/polder-nsm/polder/sensor/applayer/http"
+	"github.com/polder-nsm/polder/sensor/applayer/tls"
+	"github.com/polder-nsm/polder/sensor/capture"
+	"github.com/polder-nsm/polder/sensor/decode"
+	"github.com/polder-nsm/polder/sensor/defrag"
+	"github.com/polder-nsm/polder/sensor/flow"
+	"github.com/polder-nsm/polder/sensor/output/eve"
+	"github.com/polder-nsm/polder/sensor/stream"
+)
+
+// detectLimit bounds the bytes buffered per direction while the protocol of
+// a TCP flow is still unknown. Past it, detection gives up ("failed").
+const detectLimit = 4096
+
+// flowState is the pipeline's per-flow state, hung off flow.Flow.Ext. It is
+// recycled through the worker's free list so creating a flow does not
+// allocate in steady state; parsers are allocated only once a protocol is
+// detected.
+type flowState struct {
+	sess     stream.Session
+	proto    applayer.Proto
+	detect   [2][]byte // bytes seen so far per direction while proto is unknown
+	detected [2]bool   // direction has produced a final detection verdict
+	gaps     [2]bool   // a reassembly gap was reported per direction
+	swap     bool      // app layer found the flow's client is the other side; swap after Process returns
+
+	http   *http.Parser
+	tls    *tls.Parser
+	tlsLog bool // tls event written
+	dnsTCP *dns.StreamParser
+	dnsTx  uint64
+}
+
+func (s *flowState) reset() {
+	s.sess = stream.Session{}
+	s.proto = applayer.ProtoUnknown
+	for d := range s.detect {
+		if cap(s.detect[d]) > 512 {
+			s.detect[d] = nil // do not pin large buffers in the free list
+		} else {
+			s.detect[d] = s.detect[d][:0]
+		}
+	}
+	s.detected = [2]bool{}
+	s.gaps = [2]bool{}
+	s.swap = false
+	s.http, s.tls, s.dnsTCP = nil, nil, nil
+	s.tlsLog = false
+	s.dnsTx = 0
+}
+
+// worker owns one shard of the traffic: its decoder, defrag table, flow
+// table, reassembler and parsers. It is used by one goroutine.
+type worker struct {
+	cfg   *Config
+	out   *output
+	dec   decode.Decoder
+	frag  *defrag.Table
+	flows *flow.Table
+	reasm *stream.Reassembler
+
+	pkt     decode.Packet
+	now     time.Time // packet time of the current packet (offline) or wall time (live)
+	pcapCnt uint64
+
+	lastExpire time.Time
+	lastStats  time.Time
+
+	free []*flowState
+	h    streamHandler
+
+	// bound method values, created once so passing them per packet does not allocate
+	emitHTTP func(*http.Transaction)
+	emitDNS  func(*dns.Message)
+	endFlow  func(*flow.Flow, flow.EndReason)
+
+	dnsMsg  dns.Message
+	curFlow *flow.Flow // flow whose DNS-over-TCP parser is running (for logDNS)
+
+	counters workerCounters
+
+	iface       string // live interface name; "" when reading a file
+	hdr         eve.Header
+	rec         eve.FlowRecord
+	line        []byte // EVE line being built; reused
+	snap        snapshot
+	lastPublish time.Time
+}
+
+// tickLive runs timeouts on wall time when the wire is quiet.
+func (w *worker) tickLive(now time.Time) { w.tick(now) }
+
+type workerCounters struct {
+	packets, bytes       uint64
+	invalid              uint64
+	nonIP                uint64
+	flowTableFull        uint64
+	appDetect            [applayer.ProtoFailed + 1]uint64 // flows per detected protocol
+	txHTTP, txDNS, txTLS uint64
+	dnsParseErrors       uint64
+}
+
+func newWorker(cfg *Config, out *output) *worker {
+	w := &worker{
+		cfg:   cfg,
+		out:   out,
+		frag:  defrag.NewTable(cfg.Defrag),
+		flows: flow.NewTable(cfg.Flow),
+		reasm: stream.NewReassembler(cfg.Stream),
+	}
+	w.h.w = w
+	w.emitHTTP = w.logHTTP
+	w.emitDNS = w.logDNS
+	w.endFlow = w.flowEnd
+	return w
+}
+
+// handleFrame runs one frame through every stage. It does not allocate on
+// the path of a packet of an existing flow.
+func (w *worker) handleFrame(f *capture.Frame) {
+	p := &w.pkt
+	w.pcapCnt++
+	w.counters.packets++
+	w.counters.bytes += uint64(len(f.Data))
+	w.now = f.Timestamp
+	w.tick(f.Timestamp)
+
+	if r := w.dec.Decode(p, f); r != decode.ReasonNone {
+		w.counters.invalid++
+		w.out.anomalyDecode(w, p, r)
+		return
+	}
+	if p.IPVersion == 0 {
+		w.counters.nonIP++
+		return
+	}
+	if p.Fragment {
+		dgram, done := w.frag.Add(p, f.Timestamp)
+		if !done {
+			return
+		}
+		if r := w.dec.DecodeDatagram(p, dgram); r != decode.ReasonNone {
+			w.counters.invalid++
+			w.out.anomalyDecode(w, p, r)
+			return
+		}
+	}
+
+	fl, dir := w.flows.Lookup(p)
+	if fl == nil {
+		w.counters.flowTableFull++
+		return
+	}
+	st := w.state(fl)
+	switch p.IPProto {
+	case decode.IPProtoTCP:
+		w.h.fl, w.h.st = fl, st
+		w.reasm.Process(&st.sess, dir, p, &w.h)
+		if st.swap {
+			st.swap = false
+			fl.Swap()
+			st.sess.Swap()
+		}
+		if st.sess.DepthReached(flow.ToServer) && st.sess.DepthReached(flow.ToClient) {
+			fl.SetFlag(flow.FlagDepthReached)
+		}
+	case decode.IPProtoUDP:
+		if len(p.Payload) > 0 {
+			w.udp(fl, st, dir, p)
+		}
+	}
+}
+
+// state returns the pipeline state of fl, attaching a recycled one to a new flow.
+func (w *worker) state(fl *flow.Flow) *flowState {
+	if st, ok := fl.Ext.(*flowState); ok {
+		return st
+	}
+	var st *flowState
+	if n := len(w.free); n > 0 {
+		st = w.free[n-1]
+		w.free = w.free[:n-1]
+	} else {
+		st = new(flowState)
+	}
+	fl.Ext = st
+	return st
+}
+
+// tick runs the periodic work driven by packet time (offline) or wall time
+// (live): flow expiry and stats.
+func (w *worker) tick(now time.Time) {
+	if now.Sub(w.lastExpire) >= 100*time.Millisecond || now.Before(w.lastExpire) {
+		w.lastExpire = now
+		w.flows.Expire(now, w.endFlow)
+	}
+	if w.iface != "" {
+		return // live: the stats goroutine writes stats for all workers
+	}
+	if iv := w.cfg.EVE.StatsInterval; iv > 0 {
+		if w.lastStats.IsZero() {
+			w.lastStats = now
+		} else if now.Sub(w.lastStats) >= iv {
+			w.lastStats = now
+			w.out.stats(w, now)
+		}
+	}
+}
+
+// flowEnd finishes a flow: flush the stream and parsers so pending
+// transactions are logged, write the flow record, recycle the state.
+func (w *worker) flowEnd(fl *flow.Flow, why flow.EndReason) {
+	st, _ := fl.Ext.(*flowState)
+	if st != nil {
+		w.h.fl, w.h.st = fl, st
+		w.reasm.Close(&st.sess, &w.h)
+		w.closeApp(fl, st)
+	}
+	w.out.flow(w, fl, st, why)
+	if st != nil {
+		fl.Ext = nil
+		st.reset()
+		w.free = append(w.free, st)
+	}
+}
+
+// finish flushes every flow at the end of input.
+func (w *worker) finish() {
+	w.flows.Flush(w.endFlow)
+}
