@@ -15,8 +15,10 @@ const (
 
 // detectMaxProbe is how many bytes Detect needs at most to decide. A caller
 // holding at least this many bytes of one direction always gets final=true.
-// 64 covers the longest method token plus a request target prefix, a TLS
-// record and handshake header, and a DNS header with a typical question.
+// Most verdicts need far fewer (a method and a space, "HTTP/1", a 6-byte
+// TLS header, a DNS header and question); the bound matters for a request
+// line with an unknown method, which is accepted only once its
+// "HTTP/x.y" end is seen.
 const detectMaxProbe = 512
 
 // Detect says which application protocol the first payload bytes of one
@@ -317,7 +319,7 @@ func probeTLS(data []byte) (v verdict, client, known bool) {
 		switch data[5] {
 		case tlsClientHello:
 			return vYes, true, true
-		case tlsServerHello, 11 /* certificate */, 12 /* server key exchange */, 13 /* cert request */, 14 /* server hello done */, 4 /* new session ticket */:
+		case tlsServerHello, 11 /* certificate */, 12 /* server key exchange */, 13 /* cert request */, 14 /* server hello done */, 4 /* new session ticket */ :
 			// Encrypted handshake records look like random types; accept
 			// only server-first types for a direction verdict.
 			return vYes, false, true

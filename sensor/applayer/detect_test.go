@@ -231,3 +231,18 @@ func FuzzDetect(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDetect(b *testing.B) {
+	inputs := [][]byte{
+		[]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+		[]byte("\x16\x03\x01\x00\x50\x01\x00\x00\x4c\x03\x03"),
+		[]byte("\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01"),
+		[]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11"),
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, in := range inputs {
+			Detect(decode.IPProtoTCP, flow.ToServer, in, 40000, 80)
+		}
+	}
+}

@@ -20,7 +20,7 @@ type fixture struct {
 	check  bool
 	ipv    uint8
 	proto  uint8
-	sp, dp uint16 // Packet.FlowPorts
+	sp, dp uint16 // see flowPorts
 	pl     int
 	vlans  uint8
 	tunnel uint8
@@ -66,7 +66,7 @@ func TestDecodeFixtures(t *testing.T) {
 				}
 				return
 			}
-			sp, dp := p.FlowPorts()
+			sp, dp := flowPorts(&p)
 			if p.IPProto != fx.proto || sp != fx.sp || dp != fx.dp {
 				t.Errorf("proto/ports = %d %d>%d, want %d %d>%d", p.IPProto, sp, dp, fx.proto, fx.sp, fx.dp)
 			}
@@ -112,6 +112,44 @@ func TestDecodeTruncated(t *testing.T) {
 			} else if r.String() == "unknown" || r.Layer() == "" && r != decode.ReasonTooManyLayers {
 				t.Errorf("%s cut at %d: unnamed reason %d", fx.name, n, r)
 			}
+		}
+	}
+}
+
+// flowPorts condenses L4 identifiers for the fixture table: ports for
+// TCP/UDP/SCTP, the echo id twice for ICMP echo, type and code for other
+// ICMP, zeros for fragments.
+func flowPorts(p *decode.Packet) (sp, dp uint16) {
+	switch {
+	case p.Fragment:
+		return 0, 0
+	case p.IPProto == decode.IPProtoICMP || p.IPProto == decode.IPProtoICMPv6:
+		if decode.IsEcho(p.IPProto, p.ICMPType) {
+			return p.ICMPID, p.ICMPID
+		}
+		return uint16(p.ICMPType), uint16(p.ICMPCode)
+	}
+	return p.SrcPort, p.DstPort
+}
+
+func TestICMPCounterpart(t *testing.T) {
+	tests := []struct {
+		proto, typ, want uint8
+		ok               bool
+	}{
+		{decode.IPProtoICMP, 8, 0, true},
+		{decode.IPProtoICMP, 0, 8, true},
+		{decode.IPProtoICMP, 14, 13, true},
+		{decode.IPProtoICMP, 3, 0, false},
+		{decode.IPProtoICMPv6, 128, 129, true},
+		{decode.IPProtoICMPv6, 136, 135, true},
+		{decode.IPProtoICMPv6, 1, 0, false},
+		{decode.IPProtoTCP, 8, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := decode.ICMPCounterpart(tt.proto, tt.typ)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ICMPCounterpart(%d, %d) = %d, %v; want %d, %v", tt.proto, tt.typ, got, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	"github.com/polder-nsm/polder/sensor/capture"
 )
@@ -374,4 +375,15 @@ func (d *Decoder) ppp(p *Packet, b []byte, depth int) Reason {
 	}
 	d.event(p, ReasonPPPUnsupProto)
 	return ReasonNone
+}
+
+// CountAdded counts the events in after that are not in before. Later
+// stages (defrag) add events to a Packet the decoder already counted; the
+// pipeline calls this so those land in the same decoder.event.* counters.
+func (d *Decoder) CountAdded(before, after EventSet) {
+	for i := range after {
+		for b := after[i] &^ before[i]; b != 0; b &= b - 1 {
+			d.Counters.Event[i*64+bits.TrailingZeros64(b)]++
+		}
+	}
 }

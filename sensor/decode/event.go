@@ -67,6 +67,12 @@ func (s *EventSet) Each(fn func(Reason)) {
 // that iterating stats does not allocate.
 var eventNames = func() (n [numReasons]string) {
 	for r := Reason(1); r < numReasons; r++ {
+		if r.Layer() == "" {
+			// Events of no layer are top-level decoder counters in
+			// Suricata (decoder.too_many_layers).
+			n[r] = "decoder." + r.String()
+			continue
+		}
 		n[r] = "decoder.event." + r.String()
 	}
 	return n

@@ -129,32 +129,15 @@ type Embedded struct {
 	IPVersion        uint8 // 4 or 6; 0 when there is no embedded header
 }
 
-// FlowPorts returns the two 16-bit values the flow key uses in place of
-// ports. For TCP, UDP and SCTP they are the ports. For ICMP and ICMPv6:
-//
-//   - echo request and reply (ICMPv4 8/0, ICMPv6 128/129): both are the
-//     echo identifier, so a request and its reply land in one flow and
-//     concurrent pings with different ids stay apart;
-//   - anything else: sp is the type and dp the code.
-//
-// ICMP errors carry ICMPEmbedded; a flow stage that follows Suricata looks
-// up the embedded (reversed) tuple first and falls back to this key. Other
-// protocols and fragments return 0, 0.
-func (p *Packet) FlowPorts() (sp, dp uint16) {
-	switch p.IPProto {
-	case IPProtoTCP, IPProtoUDP, IPProtoSCTP:
-		return p.SrcPort, p.DstPort
-	case IPProtoICMP, IPProtoICMPv6:
-		if p.Fragment {
-			return 0, 0
-		}
-		if IsEcho(p.IPProto, p.ICMPType) {
-			return p.ICMPID, p.ICMPID
-		}
-		return uint16(p.ICMPType), uint16(p.ICMPCode)
-	}
-	return 0, 0
-}
+// ICMP and flow keys. Decode fills, for ICMP and ICMPv6, ICMPType and
+// ICMPCode always, ICMPID for echo request/reply only, and ICMPEmbedded for
+// errors; SrcPort and DstPort stay 0. The flow stage chooses the key. For
+// reference, Suricata 8 (flow-hash.c) keys non-error ICMP flows on the
+// address pair, protocol and the pair (type, counterpart type) compared in
+// both directions (ICMPCounterpart), so a request and its reply share a
+// flow whatever their echo id; ICMPv4 destination unreachables are looked
+// up by their embedded tuple instead. Keying echo on ICMPID as well is a
+// refinement that separates concurrent pings between the same hosts.
 
 // IsEcho reports whether an ICMP (proto 1) or ICMPv6 (proto 58) type is an
 // echo request or reply.
@@ -164,6 +147,37 @@ func IsEcho(proto, typ uint8) bool {
 	}
 	return proto == IPProtoICMPv6 && (typ == 128 || typ == 129)
 }
+
+// ICMPCounterpart returns the type that answers (or is answered by) ICMP
+// type typ of protocol proto (IPProtoICMP or IPProtoICMPv6): echo request
+// and reply, timestamp, information, router and address-mask messages for
+// ICMPv4; echo, neighbour and router discovery, MLD, node information, home
+// agent, mobile prefix, certification path, multicast router and duplicate
+// address messages for ICMPv6. These are Suricata's ICMPv4GetCounterpart and
+// ICMPv6GetCounterpart pairs. ok is false for types without one.
+func ICMPCounterpart(proto, typ uint8) (counterpart uint8, ok bool) {
+	var pairs [][2]uint8
+	if proto == IPProtoICMP {
+		pairs = icmpv4Pairs[:]
+	} else if proto == IPProtoICMPv6 {
+		pairs = icmpv6Pairs[:]
+	}
+	for _, pr := range pairs {
+		if pr[0] == typ {
+			return pr[1], true
+		}
+		if pr[1] == typ {
+			return pr[0], true
+		}
+	}
+	return 0, false
+}
+
+var (
+	icmpv4Pairs = [...][2]uint8{{8, 0}, {13, 14}, {15, 16}, {10, 9}, {17, 18}}
+	icmpv6Pairs = [...][2]uint8{{128, 129}, {135, 136}, {133, 134}, {130, 131}, {139, 140},
+		{144, 145}, {146, 147}, {148, 149}, {151, 152}, {157, 158}}
+)
 
 // Tunnel bits for Packet.Tunnel.
 const (

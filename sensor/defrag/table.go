@@ -3,14 +3,13 @@
 // shards by address pair so that every fragment of a datagram reaches the
 // same worker, which owns its Table (no locks).
 //
-// Overlap policy: first wins. Bytes already received for a datagram are
-// never overwritten by a later fragment (the policy of Windows and Solaris
-// in Novak's target-based reassembly taxonomy, and Suricata's "first").
-// Suricata's default is BSD, which differs only when a later fragment starts
-// before an earlier one; "first" was picked because it is simple to state
-// and to verify, and any overlap at all is counted and flagged on the packet
-// (ipv4.frag_overlap, ipv6.frag_overlap) so rules can still alert on evasion
-// attempts.
+// Overlap policy: BSD, Suricata's default (defrag.default-policy: bsd),
+// from Novak's "Target-Based Fragmentation Reassembly". Where a fragment
+// overlaps bytes already held, the held bytes win, unless the new fragment
+// starts at a lower offset than the fragment that supplied them, in which
+// case the new bytes win. Every overlap (including exact duplicates) is
+// counted and flagged on the packet (ipv4.frag_overlap, ipv6.frag_overlap)
+// so rules can alert on evasion attempts whatever the policy.
 package defrag
 
 import (
@@ -78,7 +77,12 @@ type Counters struct {
 }
 
 // Each calls fn with each counter's dotted EVE stats name and value in a
-// fixed order. It does not allocate.
+// fixed order. It does not allocate. Only Suricata 8's defrag.* names are
+// used (the EVE schema allows no others): overlaps, oversized and
+// bad-length fragments are decoder events in Suricata
+// (decoder.event.ipv4.frag_overlap, ...), which the pipeline counts from
+// the packet's events; drops for memory or hole limits fold into
+// max_frags_reached.
 func (c *Counters) Each(fn func(name string, v uint64)) {
 	fn("defrag.ipv4.fragments", c.IPv4Fragments)
 	fn("defrag.ipv4.reassembled", c.IPv4Reassembled)
@@ -86,12 +90,8 @@ func (c *Counters) Each(fn func(name string, v uint64)) {
 	fn("defrag.ipv6.fragments", c.IPv6Fragments)
 	fn("defrag.ipv6.reassembled", c.IPv6Reassembled)
 	fn("defrag.ipv6.timeouts", c.IPv6Timeouts)
-	fn("defrag.overlaps", c.Overlaps)
-	fn("defrag.too_large", c.TooLarge)
-	fn("defrag.invalid_length", c.InvalidLength)
 	fn("defrag.max_trackers_reached", c.MaxTrackersReached)
-	fn("defrag.memcap", c.Memcap)
-	fn("defrag.too_many_ranges", c.TooManyRanges)
+	fn("defrag.max_frags_reached", c.Memcap+c.TooManyRanges)
 }
 
 // key identifies one datagram being reassembled: RFC 791 (src, dst, proto,
@@ -105,7 +105,10 @@ type key struct {
 	vlan     [decode.MaxVLAN]uint16
 }
 
-type span struct{ start, end int32 }
+// span is a byte range [start, end) of a datagram held in a tracker; owner
+// is the offset of the fragment that supplied those bytes (for the overlap
+// policy).
+type span struct{ start, end, owner int32 }
 
 // tracker holds one datagram in reassembly. Trackers live in Table.trackers
 // and are linked oldest-first by index.
@@ -114,7 +117,7 @@ type tracker struct {
 	first      time.Time // packet time of the first fragment seen
 	buf        []byte    // fragment data at its offset; len is the highest end seen
 	hdr        []byte    // IPv4 header or IPv6 unfragmentable part, from the offset-0 fragment
-	ranges     []span    // received byte ranges, sorted, disjoint, not adjacent
+	ranges     []span    // received byte ranges, sorted and disjoint
 	total      int       // datagram payload length, once the last fragment is seen
 	nhAt       int       // IPv6: offset in hdr of the Next Header byte to patch
 	nh         uint8     // IPv6: next header after the fragment header, from offset 0
@@ -138,6 +141,7 @@ type Table struct {
 	live     int
 	mem      int64
 	out      []byte
+	scratch  []span // spare ranges slice swapped with a tracker's on insert
 }
 
 // NewTable returns an empty Table bounded by o (zero fields take defaults).
@@ -266,8 +270,7 @@ func (t *Table) Add(p *decode.Packet, now time.Time) (datagram []byte, done bool
 		tr.nh = p.IPProto
 		tr.nhAt = int(p.FragNextHeaderAt)
 	}
-	if !tr.haveFirst || !tr.haveLast || len(tr.ranges) != 1 ||
-		tr.ranges[0].start != 0 || int(tr.ranges[0].end) != tr.total {
+	if !tr.complete() {
 		return nil, false
 	}
 	out, ok := t.build(tr, v6)
@@ -292,60 +295,87 @@ func (t *Table) overlap(p *decode.Packet, v6 bool) {
 	}
 }
 
-// insert copies the parts of data ([s, e) in the datagram) not yet held
-// into tr.buf and merges [s, e) into tr.ranges. It reports whether any byte
-// was already held, and false for ok when the ranges would exceed MaxRanges.
+// insert places data, the fragment covering [s, e) of the datagram, under
+// the BSD policy and updates tr.ranges. Each range remembers the offset of
+// the fragment that supplied its bytes (owner). Where the new fragment meets
+// bytes already held, it replaces them only if it starts before the fragment
+// that supplied them (s < owner); otherwise the held bytes stay. It reports
+// whether any byte was already held, and ok false when the ranges would
+// exceed MaxRanges.
 func (t *Table) insert(tr *tracker, s, e int32, data []byte) (overlapped, ok bool) {
 	if s >= e {
 		return false, true
 	}
-	// Copy the gaps: walk held ranges in order.
+	out := t.scratch[:0]
+	put := func(a, b int32) { // new bytes [a, b) into the buffer, owned by s
+		copy(tr.buf[a:b], data[a-s:b-s])
+		out = appendSpan(out, span{a, b, s})
+	}
 	pos := s
-	for _, r := range tr.ranges {
-		if r.end <= pos {
+	for _, g := range tr.ranges {
+		switch {
+		case g.end <= s:
+			out = appendSpan(out, g)
+			continue
+		case g.start >= e:
+			if pos < e {
+				put(pos, e)
+				pos = e
+			}
+			out = appendSpan(out, g)
 			continue
 		}
-		if r.start >= e {
-			break
+		if pos < g.start {
+			put(pos, g.start)
 		}
-		if r.start > pos {
-			copy(tr.buf[pos:r.start], data[pos-s:r.start-s])
+		if g.start < s {
+			out = appendSpan(out, span{g.start, s, g.owner})
 		}
+		a, b := max(g.start, s), min(g.end, e)
 		overlapped = true
-		pos = max(pos, r.end)
-		if pos >= e {
-			break
+		if s < g.owner {
+			put(a, b)
+		} else {
+			out = appendSpan(out, span{a, b, g.owner})
+		}
+		pos = max(pos, b)
+		if g.end > e {
+			out = appendSpan(out, span{e, g.end, g.owner})
 		}
 	}
 	if pos < e {
-		copy(tr.buf[pos:e], data[pos-s:])
+		put(pos, e)
 	}
-	// Merge [s, e) into the sorted list, joining touching ranges.
-	rs := tr.ranges
-	lo := 0
-	for lo < len(rs) && rs[lo].end < s {
-		lo++
+	if len(out) > MaxRanges {
+		t.scratch = out[:0]
+		return overlapped, false
 	}
-	hi := lo
-	ns, ne := s, e
-	for hi < len(rs) && rs[hi].start <= e {
-		ns = min(ns, rs[hi].start)
-		ne = max(ne, rs[hi].end)
-		hi++
-	}
-	if lo == hi {
-		if len(rs) >= MaxRanges {
-			return overlapped, false
-		}
-		rs = append(rs, span{})
-		copy(rs[lo+1:], rs[lo:])
-		rs[lo] = span{ns, ne}
-	} else {
-		rs[lo] = span{ns, ne}
-		rs = append(rs[:lo+1], rs[hi:]...)
-	}
-	tr.ranges = rs
+	tr.ranges, t.scratch = out, tr.ranges[:0]
 	return overlapped, true
+}
+
+// appendSpan appends g, merging it into the last span when they touch and
+// share an owner, so a datagram received without overlaps is one span.
+func appendSpan(out []span, g span) []span {
+	if n := len(out); n > 0 && out[n-1].end == g.start && out[n-1].owner == g.owner {
+		out[n-1].end = g.end
+		return out
+	}
+	return append(out, g)
+}
+
+// complete reports whether tr holds every byte of a datagram whose first
+// and last fragments have arrived.
+func (tr *tracker) complete() bool {
+	if !tr.haveFirst || !tr.haveLast || len(tr.ranges) == 0 || tr.ranges[0].start != 0 {
+		return false
+	}
+	for i := 1; i < len(tr.ranges); i++ {
+		if tr.ranges[i].start != tr.ranges[i-1].end {
+			return false
+		}
+	}
+	return int(tr.ranges[len(tr.ranges)-1].end) == tr.total
 }
 
 // build writes the reassembled datagram into t.out.

@@ -178,31 +178,69 @@ func checkDatagram(t *testing.T, p *decode.Packet, dg []byte) {
 	}
 }
 
-func TestOverlapFirstWins(t *testing.T) {
+// TestOverlapBSD checks the BSD policy: held bytes win over a fragment that
+// starts at or after the fragment that supplied them; a fragment starting
+// before it wins.
+func TestOverlapBSD(t *testing.T) {
+	a := udpDatagram(40)                // 48 bytes: the "original" data
+	x := bytes.Repeat([]byte{0xee}, 48) // the overlapping rewrite
+	tests := []struct {
+		name  string
+		frags func(mk splitter) [][]byte
+		want  []byte // datagram bytes after reassembly
+	}{
+		{
+			// original [0,32), then [16,48) starting later: original kept on [16,32)
+			name:  "later start keeps original",
+			frags: func(mk splitter) [][]byte { return [][]byte{mk(9, 0, true, a[:32]), mk(9, 16, false, x[16:48])} },
+			want:  append(append([]byte(nil), a[:32]...), x[32:48]...),
+		},
+		{
+			// original [16,48) last, then [0,32) starting earlier: new wins on [16,32)
+			name:  "earlier start wins",
+			frags: func(mk splitter) [][]byte { return [][]byte{mk(9, 16, false, x[16:48]), mk(9, 0, true, a[:32])} },
+			want:  append(append([]byte(nil), a[:32]...), x[32:48]...),
+		},
+		{
+			// original [8,24), then [8,40) at the same offset: original kept on [8,24)
+			name: "same start keeps original",
+			frags: func(mk splitter) [][]byte {
+				return [][]byte{mk(9, 8, true, x[8:24]), mk(9, 8, true, a[8:40]), mk(9, 0, true, a[:8]), mk(9, 40, false, a[40:48])}
+			},
+			want: append(append(append([]byte(nil), a[:8]...), x[8:24]...), a[24:48]...),
+		},
+	}
 	for _, v := range []struct {
 		name string
 		mk   splitter
 		ev   decode.Reason
 	}{{"ipv4", split4, decode.ReasonIPv4FragOverlap}, {"ipv6", split6, decode.ReasonIPv6FragOverlap}} {
-		t.Run(v.name, func(t *testing.T) {
-			h := newHarness(t, defrag.Options{})
-			a := udpDatagram(40)                         // 48 bytes
-			b := bytes.Repeat([]byte{0xee}, 32)          // overlapping rewrite of [16, 48)
-			h.add(v.mk(9, 0, true, a[:32]), t0)          // [0, 32)
-			if h.add(v.mk(9, 16, false, b), t0) == nil { // [16, 48), last
-				t.Fatal("not complete")
-			}
-			if !h.p.Events.Has(v.ev) {
-				t.Errorf("overlap event missing: %v", h.p.Events)
-			}
-			want := append(append([]byte(nil), a[8:32]...), b[16:]...)
-			if !bytes.Equal(h.p.Payload, want) {
-				t.Errorf("first-wins violated:\n got % x\nwant % x", h.p.Payload, want)
-			}
-			if h.tab.Counters.Overlaps != 1 {
-				t.Errorf("Overlaps = %d", h.tab.Counters.Overlaps)
-			}
-		})
+		for _, tt := range tests {
+			t.Run(v.name+" "+tt.name, func(t *testing.T) {
+				h := newHarness(t, defrag.Options{})
+				var got []byte
+				overlapSeen := false
+				for _, f := range tt.frags(v.mk) {
+					got = h.add(f, t0)
+					if got == nil && h.p.Events.Has(v.ev) {
+						overlapSeen = true
+					}
+				}
+				if got == nil {
+					t.Fatal("not complete")
+				}
+				if !overlapSeen && !h.p.Events.Has(v.ev) {
+					t.Errorf("overlap event missing")
+				}
+				if h.tab.Counters.Overlaps == 0 {
+					t.Errorf("Overlaps not counted")
+				}
+				// h.p.Payload is the UDP payload: datagram bytes from 8.
+				if !bytes.Equal(h.p.Payload, tt.want[8:]) {
+					t.Errorf("BSD policy violated:\n got % x\nwant % x", h.p.Payload, tt.want[8:])
+				}
+			})
+		}
 	}
 }
 

@@ -62,9 +62,23 @@ func row(src, dst netip.Addr, sp, dp uint16, proto uint8, start string, pkts, by
 // Table and compares the flow records with Suricata 7.0.4's EVE flow events:
 // orientation, packets and bytes per direction, flow state and reason, TCP
 // state and flags. It reports the agreement and fails when it drops below
-// the floor. Frames Suricata defragments or decapsulates differently show
-// up as differences here; the log lists the first of them.
+// the floor. Known differences: flows Suricata reaches through defrag or
+// decapsulation we skip, SYN/ACK-first flows (oriented towards the SYN/ACK's
+// receiver here, by design), and TCP edge cases that need Suricata's full
+// sequence validation. The log lists the first of each kind.
 func TestCorpusAgainstSuricata(t *testing.T) {
+	// Suricata 7.0.4 reading a pcap rarely gets its flow manager through the
+	// hash before the file ends: flows idle past their timeout end on the
+	// next packet (Lookup does the same) or at shutdown. Expiring on every
+	// packet reports "timeout" for those instead.
+	for _, perPacket := range []bool{false, true} {
+		t.Run(fmt.Sprintf("expire-per-packet=%v", perPacket), func(t *testing.T) {
+			compareCorpus(t, perPacket)
+		})
+	}
+}
+
+func compareCorpus(t *testing.T, perPacket bool) {
 	rel, abs := corpus.Pcaps(t)
 	ref := corpus.Path(t, "reference", "suricata-7.0.4-etopen")
 	var total, matched, equal int
@@ -153,7 +167,9 @@ func TestCorpusAgainstSuricata(t *testing.T) {
 				}
 				break
 			}
-			tb.Expire(fr.Timestamp, emit)
+			if perPacket {
+				tb.Expire(fr.Timestamp, emit)
+			}
 			if dec.Decode(&p, &fr) != decode.ReasonNone || p.IPVersion == 0 || p.Fragment {
 				continue
 			}
@@ -195,8 +211,12 @@ func TestCorpusAgainstSuricata(t *testing.T) {
 	for _, d := range diffs {
 		t.Log(d)
 	}
-	if total == 0 || float64(equal) < 0.5*float64(total) {
-		t.Errorf("agreement with Suricata below 50%%")
+	floor := 0.9 // 93.8% when written
+	if perPacket {
+		floor = 0.7 // 78.9% when written
+	}
+	if total == 0 || float64(equal) < floor*float64(total) {
+		t.Errorf("agreement with Suricata below %.0f%%", 100*floor)
 	}
 }
 

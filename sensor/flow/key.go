@@ -83,12 +83,8 @@ func keyOf(p *decode.Packet) (k Key, high bool, ok bool) {
 	case decode.IPProtoICMP, decode.IPProtoICMPv6:
 		if isEcho(p.IPProto, p.ICMPType) {
 			k.SrcPort, k.DstPort = p.ICMPID, p.ICMPID
-			if c == 0 {
-				// Ping to self: the reply travels "back".
-				c = 0
-				if p.ICMPType == icmpEchoReply || p.ICMPType == icmpv6EchoReply {
-					c = 1
-				}
+			if c == 0 && (p.ICMPType == icmpEchoReply || p.ICMPType == icmpv6EchoReply) {
+				c = 1 // ping to self: the reply travels "back"
 			}
 		} else {
 			k.SrcPort, k.DstPort = uint16(p.ICMPType), 0x100|uint16(p.ICMPCode)

@@ -17,17 +17,20 @@ type ProtoTimeouts struct {
 
 // Timeouts holds ProtoTimeouts per protocol class. ICMP covers ICMPv4 and
 // ICMPv6; Default covers every other IP protocol. A class whose New is zero
-// takes Suricata 7's defaults as a whole (Closed may legitimately be zero).
+// takes DefaultTimeouts' values as a whole (Closed may legitimately be zero).
 type Timeouts struct {
 	TCP, UDP, ICMP, Default ProtoTimeouts
 }
 
-// DefaultTimeouts are Suricata 7.0's built-in flow-timeouts.
-var DefaultTimeouts = Timeouts{
-	TCP:     ProtoTimeouts{60 * time.Second, 600 * time.Second, 60 * time.Second, 5 * time.Second, 100 * time.Second, 10 * time.Second},
-	UDP:     ProtoTimeouts{30 * time.Second, 300 * time.Second, 0, 10 * time.Second, 100 * time.Second, 0},
-	ICMP:    ProtoTimeouts{30 * time.Second, 300 * time.Second, 0, 10 * time.Second, 100 * time.Second, 0},
-	Default: ProtoTimeouts{30 * time.Second, 300 * time.Second, 0, 10 * time.Second, 100 * time.Second, 0},
+// DefaultTimeouts returns Suricata 7.0's built-in flow-timeouts (the values
+// of its default suricata.yaml).
+func DefaultTimeouts() Timeouts {
+	return Timeouts{
+		TCP:     ProtoTimeouts{60 * time.Second, 600 * time.Second, 60 * time.Second, 5 * time.Second, 100 * time.Second, 10 * time.Second},
+		UDP:     ProtoTimeouts{30 * time.Second, 300 * time.Second, 0, 10 * time.Second, 100 * time.Second, 0},
+		ICMP:    ProtoTimeouts{30 * time.Second, 300 * time.Second, 0, 10 * time.Second, 100 * time.Second, 0},
+		Default: ProtoTimeouts{30 * time.Second, 300 * time.Second, 0, 10 * time.Second, 100 * time.Second, 0},
+	}
 }
 
 // TableOptions configures a Table. Every zero field means its documented
@@ -45,8 +48,9 @@ type TableOptions struct {
 
 	// Reserve is the number of extra slots holding flows that Lookup evicted
 	// (reason "forced") or retired (TCP port reuse) until the next Expire or
-	// Flush emits them; 0 = 256. When all are in use Lookup cannot create a
-	// flow and returns nil (counted as flow.get_used_failed).
+	// Flush emits them; 0 = 1024. When all are in use Lookup cannot create a
+	// flow and returns nil (counted as flow.get_used_failed): call Expire
+	// when Pending is non-zero to keep them free.
 	Reserve int
 
 	// Seed makes flow IDs and bucket placement reproducible. Flow IDs are a
@@ -56,7 +60,7 @@ type TableOptions struct {
 	// predicted by an attacker.
 	Seed uint64
 
-	// Timeouts per protocol and state; zero classes take DefaultTimeouts.
+	// Timeouts per protocol and state; zero classes take DefaultTimeouts().
 	Timeouts Timeouts
 
 	// EmergencyRecovery is the percentage of MaxFlows that must be free again
@@ -136,7 +140,7 @@ func NewTable(opts TableOptions) *Table {
 		opts.HashSize = opts.MaxFlows
 	}
 	if opts.Reserve <= 0 {
-		opts.Reserve = 256
+		opts.Reserve = 1024
 	}
 	if opts.EmergencyRecovery <= 0 || opts.EmergencyRecovery > 100 {
 		opts.EmergencyRecovery = 30
@@ -172,7 +176,8 @@ func NewTable(opts TableOptions) *Table {
 	}
 	t.nfree = n
 	to := opts.Timeouts
-	def := [numClasses]ProtoTimeouts{DefaultTimeouts.TCP, DefaultTimeouts.UDP, DefaultTimeouts.ICMP, DefaultTimeouts.Default}
+	dt := DefaultTimeouts()
+	def := [numClasses]ProtoTimeouts{dt.TCP, dt.UDP, dt.ICMP, dt.Default}
 	for c, pt := range [numClasses]ProtoTimeouts{to.TCP, to.UDP, to.ICMP, to.Default} {
 		if pt.New == 0 {
 			pt = def[c]
@@ -557,6 +562,13 @@ func (t *Table) Flush(emit func(*Flow, EndReason)) {
 
 // Len returns the number of flows tracked (flow.active).
 func (t *Table) Len() int { return t.active }
+
+// Pending returns how many evicted or retired flows wait for the next
+// Expire or Flush to emit them. Cheap; a caller that runs Expire only
+// periodically should also run it when Pending is non-zero.
+func (t *Table) Pending() int {
+	return len(t.flows) - t.nfree - t.active
+}
 
 // Emergency reports whether the table is in emergency mode.
 func (t *Table) Emergency() bool { return t.emergency }

@@ -19,7 +19,24 @@ func tcp(src string, sp uint16, dst string, dp uint16, flags uint8, at time.Dura
 	return &decode.Packet{
 		Timestamp: t0.Add(at), Data: make([]byte, 60), IPVersion: 4, IPProto: decode.IPProtoTCP,
 		Src: addr(src), Dst: addr(dst), SrcPort: sp, DstPort: dp, TCPFlags: flags,
+		TCPSeq: seqFor(flags), TCPAck: ackFor(flags),
 	}
+}
+
+// Both sides use ISN 0: a SYN is at 0, everything after it at 1, and every
+// ACK acknowledges the peer's SYN.
+func seqFor(flags uint8) uint32 {
+	if flags&decode.TCPSyn != 0 {
+		return 0
+	}
+	return 1
+}
+
+func ackFor(flags uint8) uint32 {
+	if flags&decode.TCPAck != 0 {
+		return 1
+	}
+	return 0
 }
 
 func udp(src string, sp uint16, dst string, dp uint16, at time.Duration) *decode.Packet {
@@ -193,7 +210,13 @@ func TestTCPStates(t *testing.T) {
 		state State
 	}{
 		{"syn", []pk{{true, syn, 1, 0}}, TCPSynSent, StateNew},
-		{"refused", []pk{{true, syn, 1, 0}, {false, rst | ack, 0, 2}}, TCPSynSent, StateNew},
+		{"refused", []pk{{true, syn, 1, 0}, {false, rst | ack, 0, 2}}, TCPClosed, StateClosed},
+		{"rst not acking the syn", []pk{{true, syn, 1, 0}, {false, rst | ack, 0, 7}}, TCPSynSent, StateNew},
+		{"rst out of sequence ignored", []pk{{true, syn, 1, 0}, {false, synack, 100, 2}, {true, ack, 2, 101},
+			{false, rst, 150, 0}}, TCPEstablished, StateEstablished},
+		{"handshake ack must ack the syn/ack", []pk{{true, syn, 1, 0}, {false, synack, 100, 2}, {true, ack, 2, 77}},
+			TCPSynRecv, StateNew},
+		{"syn+fin starts no session", []pk{{true, syn | fin, 1, 0}}, TCPNone, StateNew},
 		{"syn_recv", []pk{{true, syn, 1, 0}, {false, synack, 100, 2}}, TCPSynRecv, StateNew},
 		{"no syn", []pk{{true, ack, 1, 1}, {false, ack, 1, 1}}, TCPNone, StateNew},
 		{"client closes", []pk{{true, syn, 1, 0}, {false, synack, 100, 2}, {true, ack, 2, 101},
@@ -237,7 +260,7 @@ func TestTCPStates(t *testing.T) {
 	}
 	tb = NewTable(TableOptions{MaxFlows: 4, Midstream: true})
 	f, _ = tb.Lookup(tcp(c, 1, s, 2, ack, 0))
-	if f.TCPState != TCPEstablished || !f.HasFlag(FlagMidstream) || f.TCPFlags[0] != ack {
+	if f.TCPState != TCPEstablished || !f.HasFlag(FlagMidstream) || f.TCPFlags[0] != ack|decode.TCPAck {
 		t.Errorf("midstream: %v flags %v", f.TCPState, f.Flags)
 	}
 }
@@ -498,5 +521,57 @@ func BenchmarkCreate(b *testing.B) {
 		p.Src[13] = byte(n >> 24)
 		tb.Lookup(&p)
 		tb.Expire(t0, emit)
+	}
+}
+
+// TestLookupTimedOut checks that a packet arriving after the timeout, before
+// Expire ran, starts a new flow and the old one ends with "timeout".
+func TestLookupTimedOut(t *testing.T) {
+	tb := NewTable(TableOptions{MaxFlows: 4})
+	f1, _ := tb.Lookup(udp("1.1.1.1", 1, "2.2.2.2", 2, 0))
+	id := f1.ID
+	f2, dir := tb.Lookup(udp("2.2.2.2", 2, "1.1.1.1", 1, 31*time.Second))
+	if f2.ID == id || dir != ToServer || f2.Pkts != [2]uint64{1, 0} {
+		t.Fatalf("same flow after timeout: id %d→%d dir %v", id, f2.ID, dir)
+	}
+	if tb.Pending() != 1 {
+		t.Fatalf("Pending = %d", tb.Pending())
+	}
+	var out []ended
+	tb.Expire(t0.Add(31*time.Second), collect(&out))
+	if len(out) != 1 || out[0].f.ID != id || out[0].reason != ReasonTimeout || tb.Pending() != 0 {
+		t.Fatalf("ended %+v", out)
+	}
+}
+
+// TestEvictPrefersShortTimeouts checks the forced-eviction order: the flow
+// nearest its emergency timeout goes first, so a closed TCP flow is evicted
+// before an older established one.
+func TestEvictPrefersShortTimeouts(t *testing.T) {
+	tb := NewTable(TableOptions{MaxFlows: 2})
+	for _, p := range []*decode.Packet{
+		tcp("1.1.1.1", 1, "2.2.2.2", 2, syn, 0), tcp("2.2.2.2", 2, "1.1.1.1", 1, synack, 0),
+		tcp("1.1.1.1", 1, "2.2.2.2", 2, ack, 0),
+		tcp("1.1.1.1", 3, "2.2.2.2", 2, syn, time.Second), tcp("2.2.2.2", 2, "1.1.1.1", 3, synack, time.Second),
+		tcp("1.1.1.1", 3, "2.2.2.2", 2, ack, time.Second), tcp("1.1.1.1", 3, "2.2.2.2", 2, rst, time.Second),
+		udp("1.1.1.1", 5, "2.2.2.2", 6, 2*time.Second),
+	} {
+		tb.Lookup(p)
+	}
+	var out []ended
+	tb.Expire(t0.Add(2*time.Second), collect(&out))
+	if len(out) != 1 || out[0].reason != ReasonForced || out[0].f.Key.SrcPort != 3 || out[0].f.TCPState != TCPClosed {
+		t.Fatalf("evicted %+v", out)
+	}
+}
+
+// BenchmarkLookupHot looks up one flow again and again (a burst): the cost
+// of hashing, comparing and accounting without cache misses.
+func BenchmarkLookupHot(b *testing.B) {
+	tb := NewTable(TableOptions{MaxFlows: 1 << 10})
+	p := tcp("10.0.0.1", 1234, "10.0.0.2", 80, ack, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		tb.Lookup(p)
 	}
 }

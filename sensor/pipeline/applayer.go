@@ -131,7 +131,7 @@ func (h *streamHandler) detect(dir flow.Direction, data []byte) detectResult {
 func (h *streamHandler) setProto(p applayer.Proto) {
 	h.st.proto = p
 	h.fl.AppProto = uint8(p)
-	h.w.counters.appDetect[p]++
+	h.w.counters.appFlow[p]++
 }
 
 // feed hands stream bytes to the flow's parser.
@@ -165,7 +165,7 @@ func (w *worker) udp(fl *flow.Flow, st *flowState, dir flow.Direction, p *decode
 		}
 		st.proto = proto
 		fl.AppProto = uint8(proto)
-		w.counters.appDetect[proto]++
+		w.counters.dnsUDPFlows++
 		if (dir == flow.ToServer) != fromClient {
 			fl.Swap()
 			dir = dir.Reverse()
@@ -179,7 +179,7 @@ func (w *worker) udp(fl *flow.Flow, st *flowState, dir flow.Direction, p *decode
 		w.counters.dnsParseErrors++
 		return
 	}
-	w.counters.txDNS++
+	w.counters.txDNSUDP++
 	m.Timestamp = w.now
 	m.TxID = st.dnsTx
 	st.dnsTx++
@@ -209,7 +209,7 @@ func (w *worker) logHTTP(tx *http.Transaction) {
 
 // logDNS logs a message of DNS over TCP; the stream parser numbers them.
 func (w *worker) logDNS(m *dns.Message) {
-	w.counters.txDNS++
+	w.counters.txDNSTCP++
 	w.out.dns(w, w.curFlow, m)
 }
 

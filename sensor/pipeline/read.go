@@ -16,14 +16,23 @@ import (
 // processed up to the damage and the returned error names its offset; the
 // summary is valid in that case too.
 func ReadFile(ctx context.Context, path string, opts Options) (*Summary, error) {
-	start := time.Now()
-	cfg := opts.config()
 	src, err := capture.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
+	if opts.Progress != nil {
+		prog := opts.Progress
+		opts.Progress = func(int64, int64) { prog(src.Progress()) }
+	}
+	return readSource(ctx, src, path, opts)
+}
 
+// readSource runs every frame of src through one worker. opts.Progress, if
+// set, is called with zeros; ReadFile wraps it to report file offsets.
+func readSource(ctx context.Context, src capture.Source, path string, opts Options) (*Summary, error) {
+	start := time.Now()
+	cfg := opts.config()
 	out, err := newOutput(cfg, opts, "wire/pcap")
 	if err != nil {
 		return nil, err
@@ -63,14 +72,14 @@ func ReadFile(ctx context.Context, path string, opts Options) (*Summary, error) 
 			}
 			if opts.Progress != nil && time.Since(lastProg) > 250*time.Millisecond {
 				lastProg = time.Now()
-				opts.Progress(src.Progress())
+				opts.Progress(0, 0)
 			}
 		}
 	}
 	w.finish()
 	out.stats(w, w.now)
 	if opts.Progress != nil {
-		opts.Progress(src.Progress())
+		opts.Progress(0, 0)
 	}
 	sum := &Summary{
 		Packets: w.counters.packets,

@@ -8,35 +8,25 @@ import (
 	"github.com/polder-nsm/polder/sensor/output/eve"
 )
 
-// appProtoNames are the app_layer.flow.* counter names, built once so that
-// yielding them does not concatenate strings.
-var appFlowNames, appTxNames [applayer.ProtoFailed + 1]string
-
-func init() {
-	for p := applayer.ProtoUnknown; p <= applayer.ProtoFailed; p++ {
-		appFlowNames[p] = "app_layer.flow." + p.String()
-		appTxNames[p] = "app_layer.tx." + p.String()
-	}
-}
-
 // eachCounter yields every counter of the worker, Suricata's stats names in
 // registration order. Only the worker's goroutine may call it.
 func (w *worker) eachCounter(fn func(name string, v uint64)) {
+	c := &w.counters
 	w.dec.Counters.Each(fn)
 	w.frag.Counters.Each(fn)
 	w.flows.Each(fn)
 	w.reasm.Each(fn)
-	for p := applayer.ProtoHTTP; p <= applayer.ProtoFailed; p++ {
-		if p == applayer.ProtoSSH {
-			continue
-		}
-		fn(appFlowNames[p], w.counters.appDetect[p])
-	}
-	fn(appTxNames[applayer.ProtoHTTP], w.counters.txHTTP)
-	fn(appTxNames[applayer.ProtoTLS], w.counters.txTLS)
-	fn(appTxNames[applayer.ProtoDNS], w.counters.txDNS)
-	fn("app_layer.error.dns.parser", w.counters.dnsParseErrors)
-	fn("flow.table_full_drop", w.counters.flowTableFull)
+	fn("app_layer.flow.http", c.appFlow[applayer.ProtoHTTP])
+	fn("app_layer.flow.tls", c.appFlow[applayer.ProtoTLS])
+	fn("app_layer.flow.ssh", c.appFlow[applayer.ProtoSSH])
+	fn("app_layer.flow.dns_tcp", c.appFlow[applayer.ProtoDNS])
+	fn("app_layer.flow.dns_udp", c.dnsUDPFlows)
+	fn("app_layer.flow.failed_tcp", c.appFlow[applayer.ProtoFailed])
+	fn("app_layer.tx.http", c.txHTTP)
+	fn("app_layer.tx.tls", c.txTLS)
+	fn("app_layer.tx.dns_tcp", c.txDNSTCP)
+	fn("app_layer.tx.dns_udp", c.txDNSUDP)
+	fn("app_layer.error.dns_udp.parser", c.dnsParseErrors)
 }
 
 // snapshot is a copy of one worker's counters, published for the stats

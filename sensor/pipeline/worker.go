@@ -98,13 +98,14 @@ type worker struct {
 func (w *worker) tickLive(now time.Time) { w.tick(now) }
 
 type workerCounters struct {
-	packets, bytes       uint64
-	invalid              uint64
-	nonIP                uint64
-	flowTableFull        uint64
-	appDetect            [applayer.ProtoFailed + 1]uint64 // flows per detected protocol
-	txHTTP, txDNS, txTLS uint64
-	dnsParseErrors       uint64
+	packets, bytes     uint64
+	invalid            uint64
+	nonIP              uint64
+	appFlow            [applayer.ProtoFailed + 1]uint64 // TCP flows per detected protocol
+	dnsUDPFlows        uint64
+	txHTTP, txTLS      uint64
+	txDNSTCP, txDNSUDP uint64
+	dnsParseErrors     uint64
 }
 
 func newWorker(cfg *Config, out *output) *worker {
@@ -142,7 +143,11 @@ func (w *worker) handleFrame(f *capture.Frame) {
 		return
 	}
 	if p.Fragment {
+		before := p.Events
 		dgram, done := w.frag.Add(p, f.Timestamp)
+		if p.Events != before {
+			w.dec.CountAdded(before, p.Events)
+		}
 		if !done {
 			return
 		}
@@ -155,8 +160,7 @@ func (w *worker) handleFrame(f *capture.Frame) {
 
 	fl, dir := w.flows.Lookup(p)
 	if fl == nil {
-		w.counters.flowTableFull++
-		return
+		return // table full: counted by the table as flow.get_used_failed
 	}
 	st := w.state(fl)
 	switch p.IPProto {

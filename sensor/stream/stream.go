@@ -359,6 +359,9 @@ func (r *Reassembler) ack(d *half, dir flow.Direction, ack uint32, h Handler) {
 	if d.flags&hStarted == 0 || d.flags&hDepth != 0 {
 		return
 	}
+	if int32(ack-d.next) > maxWindow {
+		return // not an acknowledgement of anything this side could have sent
+	}
 	if d.flags&hAcked == 0 || int32(ack-d.acked) > 0 {
 		d.acked = ack
 		d.flags |= hAcked

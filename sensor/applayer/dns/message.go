@@ -92,6 +92,7 @@ type Message struct {
 	soas  []SOA    // backing stores for Record.SOA, SRV, SSHFP
 	srvs  []SRV
 	fps   []SSHFP
+	end   int // offset just past the last record parsed (for Probe)
 }
 
 // Response reports whether QR is set.

@@ -50,6 +50,7 @@ func Parse(b []byte, m *Message) error {
 	m.Authorities = m.Authorities[:0]
 	m.Additionals = m.Additionals[:0]
 	m.Truncated = false
+	m.end = 0
 	m.arena = m.arena[:0]
 	m.txts, m.soas, m.srvs, m.fps = m.txts[:0], m.soas[:0], m.srvs[:0], m.fps[:0]
 	if len(b) < HeaderLen {
@@ -93,10 +94,55 @@ func Parse(b []byte, m *Message) error {
 		m.Truncated = true
 		return nil
 	}
-	if m.Additionals, _, ok = m.records(b, off, ar, m.Additionals, &budget); !ok {
+	if m.Additionals, off, ok = m.records(b, off, ar, m.Additionals, &budget); !ok {
 		m.Truncated = true
 	}
+	m.end = off
 	return nil
+}
+
+// Probe reports whether b is, beyond reasonable doubt, one whole DNS
+// message, so a flow on a port not registered for DNS can be handed to
+// this parser (tshark does the same for, e.g., DNSCrypt certificate
+// queries on UDP 443). It is strict: a standard opcode, exactly one
+// question, rcode ≤ 10, a query carrying no answers, every section
+// parsing to exactly the end of b, and not a NetBIOS name (NBNS uses the
+// same format). m is scratch storage (reused, so
+// probing does not allocate once m has grown).
+func Probe(b []byte, m *Message) bool {
+	if len(b) < HeaderLen+5 || be16(b[4:]) != 1 {
+		return false
+	}
+	switch op := (b[2] >> 3) & 0xf; op {
+	case 0, 2, 4, 5:
+	default:
+		return false
+	}
+	if b[3]&0x40 != 0 || b[3]&0xf > 10 { // Z bit, rcode
+		return false
+	}
+	if b[2]&0x80 == 0 && (be16(b[6:]) != 0 || be16(b[8:]) > 16) {
+		return false
+	}
+	if Parse(b, m) != nil || m.Truncated || m.end != len(b) || netbiosName(m.Questions[0].Name) {
+		return false
+	}
+	return true
+}
+
+// netbiosName reports the first-level encoding of a NetBIOS name (RFC
+// 1001 §14.1: 32 letters A–P as the first label): NBNS shares the DNS
+// wire format and must not be taken for DNS.
+func netbiosName(name []byte) bool {
+	if len(name) < 32 || len(name) > 32 && name[32] != '.' {
+		return false
+	}
+	for _, c := range name[:32] {
+		if c|0x20 < 'a' || c|0x20 > 'p' {
+			return false
+		}
+	}
+	return true
 }
 
 // records reads n resource records at off, appending to dst. ok is false

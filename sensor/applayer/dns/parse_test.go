@@ -305,3 +305,29 @@ func BenchmarkParse(b *testing.B) {
 		})
 	}
 }
+
+func TestProbe(t *testing.T) {
+	// NBNS name query for "WORKGROUP<1d>" (first-level encoded).
+	nbns := cat(header(0x8001, 0x0110, 1, 0, 0, 0), []byte("\x20FHEPFCELEHFCEPFFFACACACACACACABN\x00\x00\x20\x00\x01"))
+	tests := []struct {
+		name string
+		in   []byte
+		want bool
+	}{
+		{"query", txtQuery, true},
+		{"response", txtResponse, true},
+		{"null response", nullResponse, true},
+		{"trailing garbage", append(append([]byte(nil), txtQuery...), 0), false},
+		{"cut", txtQuery[:len(txtQuery)-1], false},
+		{"two questions", cat(header(1, 0, 2, 0, 0, 0), []byte("\x01a\x00\x00\x01\x00\x01\x01b\x00\x00\x01\x00\x01")), false},
+		{"query with answers", cat(header(1, 0, 1, 1, 0, 0), []byte("\x01a\x00\x00\x01\x00\x01\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x01\x00\x04\x01\x02\x03\x04")), false},
+		{"nbns", nbns, false},
+		{"tls record", []byte("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x01\x02\x03\x04\x05\x06\x07\x08"), false},
+	}
+	var m Message
+	for _, tt := range tests {
+		if got := Probe(tt.in, &m); got != tt.want {
+			t.Errorf("%s: Probe = %v", tt.name, got)
+		}
+	}
+}

@@ -12,30 +12,22 @@ const benchReq = "GET /search?q=polder&lang=en HTTP/1.1\r\nHost: www.example.com
 
 var benchResp = "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 2048\r\nConnection: keep-alive\r\n\r\n" + strings.Repeat("x", 2048)
 
-// BenchmarkParse measures a keep-alive flow of 100 transactions fed in
-// 1460-byte segments; allocs/op divided by 100 is allocations per
-// transaction.
+// BenchmarkParse measures a keep-alive flow of 100 transactions, each
+// request then its response in 1460-byte segments; allocs/op divided by
+// tx/op is allocations per transaction.
 func BenchmarkParse(b *testing.B) {
-	reqs := strings.Repeat(benchReq, 100)
-	resps := strings.Repeat(benchResp, 100)
-	b.SetBytes(int64(len(reqs) + len(resps)))
+	rq, rs := []byte(benchReq), []byte(benchResp)
+	b.SetBytes(int64(100 * (len(rq) + len(rs))))
 	b.ReportAllocs()
-	rq, rs := []byte(reqs), []byte(resps)
 	n, loops := 0, 0
 	emit := func(*Transaction) { n++ }
 	for b.Loop() {
 		loops++
 		p := NewParser(nil)
-		for i, j := 0, 0; i < len(rq) || j < len(rs); {
-			if i < len(rq) {
-				e := min(i+1460, len(rq))
-				p.Parse(flow.ToServer, rq[i:e], t0, emit)
-				i = e
-			}
-			if j < len(rs) {
-				e := min(j+1460, len(rs))
-				p.Parse(flow.ToClient, rs[j:e], t0, emit)
-				j = e
+		for range 100 {
+			p.Parse(flow.ToServer, rq, t0, emit)
+			for j := 0; j < len(rs); j += 1460 {
+				p.Parse(flow.ToClient, rs[j:min(j+1460, len(rs))], t0, emit)
 			}
 		}
 		p.Close(t0, emit)
@@ -49,4 +41,20 @@ func BenchmarkNewParser(b *testing.B) {
 	for b.Loop() {
 		_ = NewParser(nil)
 	}
+}
+
+// TestAllocsPerTransaction bounds allocations per keep-alive transaction:
+// the Transaction, its header slices, arena blocks and the kept body.
+func TestAllocsPerTransaction(t *testing.T) {
+	rq, rs := []byte(benchReq), []byte(benchResp)
+	p := NewParser(nil)
+	emit := func(*Transaction) {}
+	allocs := testing.AllocsPerRun(200, func() {
+		p.Parse(flow.ToServer, rq, t0, emit)
+		p.Parse(flow.ToClient, rs, t0, emit)
+	})
+	if allocs > 6 {
+		t.Errorf("%.1f allocations per transaction, want <= 6", allocs)
+	}
+	t.Logf("%.2f allocs per transaction", allocs)
 }

@@ -40,17 +40,17 @@ func compareWithEVE(t testing.TB, rel string) (missing, extra []string) {
 	return missing, extra
 }
 
-// TestCorpusSurvey prints how every zeek/http pcap compares with Suricata.
+// TestCorpusSurvey prints how every corpus pcap with Suricata http events
+// compares with Suricata.
 // It is a development aid: POLDER_HTTP_SURVEY=1 go test -run Survey -v.
 func TestCorpusSurvey(t *testing.T) {
 	if os.Getenv("POLDER_HTTP_SURVEY") == "" {
 		t.Skip("set POLDER_HTTP_SURVEY=1")
 	}
-	dir := corpus.Path(t, "pcaps", "zeek", "http")
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		rel := filepath.Join("zeek", "http", e.Name())
-		if _, err := os.Stat(corpus.Path(t, "reference", "suricata-7.0.4-etopen", rel+".eve.json")); err != nil {
+	rels, _ := corpus.Pcaps(t)
+	for _, rel := range rels {
+		ref, err := os.ReadFile(corpus.Path(t, "reference", "suricata-7.0.4-etopen", rel+".eve.json"))
+		if err != nil || !strings.Contains(string(ref), `"event_type":"http"`) {
 			continue
 		}
 		m, x := compareWithEVE(t, rel)

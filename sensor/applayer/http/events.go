@@ -8,24 +8,24 @@ import "strings"
 type Event uint32
 
 const (
-	EventRequestLineInvalid   Event = 1 << iota // bytes skipped: not a plausible request line
-	EventResponseLineInvalid                    // bytes skipped: not a plausible status line
-	EventLineTooLong                            // a start/header line exceeded MaxHeaderBytes and was truncated
-	EventTooManyHeaders                         // header lines past MaxHeaders were dropped
-	EventHeaderSectionTooLarge                  // header bytes past MaxHeaderBytes were dropped
-	EventHeaderInvalid                          // header line without a colon, or empty name
-	EventFoldedHeader                           // obsolete line folding (RFC 9112 §5.2)
-	EventContentLengthInvalid                   // unparsable or conflicting Content-Length
-	EventChunkInvalid                           // bad chunk size line or missing CRLF after chunk data
-	EventDecodeFailed                           // Content-Encoding body did not decode; raw kept
-	EventBodyTruncated                          // body longer than the inspection limit
-	EventMissingHost                            // HTTP/1.1 request without Host
-	EventHostAmbiguous                          // absolute-URI authority and Host header differ
-	EventGap                                    // a stream gap hit a header or framing line
-	EventPendingOverflow                        // emitted early: too many transactions waiting for responses
-	EventIncomplete                             // flow ended (Close) before the message ended
-	EventLFOnly                                 // bare LF line endings
-	EventHTTP09Response                         // response without status line (HTTP/0.9 style)
+	EventRequestLineInvalid    Event = 1 << iota // bytes skipped: not a plausible request line
+	EventResponseLineInvalid                     // bytes skipped: not a plausible status line
+	EventLineTooLong                             // a start/header line exceeded MaxHeaderBytes and was truncated
+	EventTooManyHeaders                          // header lines past MaxHeaders were dropped
+	EventHeaderSectionTooLarge                   // header bytes past MaxHeaderBytes were dropped
+	EventHeaderInvalid                           // header line without a colon, or empty name
+	EventFoldedHeader                            // obsolete line folding (RFC 9112 §5.2)
+	EventContentLengthInvalid                    // unparsable or conflicting Content-Length
+	EventChunkInvalid                            // bad chunk size line or missing CRLF after chunk data
+	EventDecodeFailed                            // Content-Encoding body did not decode; raw kept
+	EventBodyTruncated                           // body longer than the inspection limit
+	EventMissingHost                             // HTTP/1.1 request without Host
+	EventHostAmbiguous                           // absolute-URI authority and Host header differ
+	EventGap                                     // a stream gap hit a header or framing line
+	EventPendingOverflow                         // emitted early: too many transactions waiting for responses
+	EventIncomplete                              // flow ended (Close) before the message ended
+	EventLFOnly                                  // bare LF line endings
+	EventHTTP09Response                          // response without status line (HTTP/0.9 style)
 )
 
 var eventNames = [...]string{

@@ -134,6 +134,9 @@ func parseContentLength(v []byte) (int64, bool) {
 			part, v = v, nil
 		}
 		part = bytes.TrimSpace(part)
+		for len(part) > 1 && part[0] == '0' {
+			part = part[1:] // leading zeros are valid digits (libhtp accepts them)
+		}
 		if len(part) == 0 || len(part) > 15 {
 			return 0, false
 		}

@@ -41,8 +41,9 @@ type Options struct {
 	MaxHeaders int
 	// MaxPendingTx is the most transactions a flow holds while they wait
 	// for their response. When a request makes the queue longer, the
-	// oldest is emitted without its response (EventPendingOverflow). 0
-	// means DefaultMaxPendingTx (64).
+	// oldest is emitted without its response (EventPendingOverflow); its
+	// response, if it comes later, is parsed to keep request/response
+	// pairing in step but not logged. 0 means DefaultMaxPendingTx (64).
 	MaxPendingTx int
 	// Stats, when set, receives the parser counters. It is not
 	// synchronised: share one Stats only among parsers of one worker.
@@ -89,8 +90,11 @@ type Stats struct {
 	Gaps           uint64 // Gap calls
 	GapBytes       uint64
 	PendingDropped uint64 // transactions forced out by MaxPendingTx
-	DecodeErrors   uint64 // gzip/deflate bodies that failed to decode
-	Tunnels        uint64 // CONNECT/Upgrade switches to opaque tunnel
+	// ResponsesUnmatched counts responses parsed but not logged because
+	// their request had already been forced out by MaxPendingTx.
+	ResponsesUnmatched uint64
+	DecodeErrors       uint64 // gzip/deflate bodies that failed to decode
+	Tunnels            uint64 // CONNECT/Upgrade switches to opaque tunnel
 }
 
 // Each calls fn for every counter with its stats name, in a fixed order.
@@ -104,6 +108,7 @@ func (s *Stats) Each(fn func(name string, v uint64)) {
 	fn("http.gaps", s.Gaps)
 	fn("http.gap_bytes", s.GapBytes)
 	fn("http.pending_dropped", s.PendingDropped)
+	fn("http.responses_unmatched", s.ResponsesUnmatched)
 	fn("http.decode_errors", s.DecodeErrors)
 	fn("http.tunnels", s.Tunnels)
 }

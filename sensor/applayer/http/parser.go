@@ -12,16 +12,16 @@ import (
 type state uint8
 
 const (
-	stStart     state = iota // expecting a request/status line
-	stHeaders                // header lines until the empty line
-	stBodyLen                // Content-Length body: remaining bytes
-	stChunkSize              // chunk-size [; ext] line
-	stChunkData              // chunk data: remaining bytes
-	stChunkEnd               // CRLF after chunk data
-	stTrailers               // trailer fields until the empty line
-	stBodyClose              // body delimited by connection close
-	stTunnel                 // CONNECT/Upgrade: opaque bytes, ignored
-	stMaybeHeaders           // after a request line without protocol: headers or HTTP/0.9?
+	stStart        state = iota // expecting a request/status line
+	stHeaders                   // header lines until the empty line
+	stBodyLen                   // Content-Length body: remaining bytes
+	stChunkSize                 // chunk-size [; ext] line
+	stChunkData                 // chunk data: remaining bytes
+	stChunkEnd                  // CRLF after chunk data
+	stTrailers                  // trailer fields until the empty line
+	stBodyClose                 // body delimited by connection close
+	stTunnel                    // CONNECT/Upgrade: opaque bytes, ignored
+	stMaybeHeaders              // after a request line without protocol: headers or HTTP/0.9?
 )
 
 // encoding is a Content-Encoding the parser decodes for inspection.
@@ -77,6 +77,9 @@ type Parser struct {
 	resp    side
 	arena   arena
 	tunnel  bool
+	// owed counts requests emitted early (MaxPendingTx) whose responses
+	// have not arrived: the next that many responses are theirs.
+	owed int
 }
 
 // NewParser returns a parser for one flow. opts may be nil for defaults;
@@ -190,6 +193,9 @@ func (p *Parser) sideOf(dir flow.Direction) *side {
 func (p *Parser) readLine(s *side, data []byte) (line []byte, n int, ok bool) {
 	if s.lineDone {
 		s.line = s.line[:0]
+		if cap(s.line) > 4096 {
+			s.line = nil // a rare long line should not pin its buffer for the flow's life
+		}
 		s.lineDone = false
 		s.overflow = false
 	}
@@ -435,6 +441,14 @@ func (p *Parser) newTx(now time.Time) *Transaction {
 // line, or a new response-only transaction when none is (response stream
 // seen alone, or more responses than requests).
 func (p *Parser) txForResponse(now time.Time) *Transaction {
+	if p.owed > 0 {
+		// This answers a request already emitted by overflowPending (they
+		// are older than any still pending): parse it to stay in step,
+		// into a transaction nobody sees.
+		p.owed--
+		p.stats.ResponsesUnmatched++
+		return &Transaction{discard: true}
+	}
 	for _, t := range p.pending {
 		if !t.respStarted {
 			return t
@@ -452,6 +466,9 @@ func (p *Parser) overflowPending(emit func(*Transaction)) {
 		tx := p.pending[0]
 		tx.Events |= EventPendingOverflow
 		p.stats.PendingDropped++
+		if !tx.respStarted {
+			p.owed++
+		}
 		p.detach(tx)
 		p.pop(emit)
 	}
@@ -460,7 +477,7 @@ func (p *Parser) overflowPending(emit func(*Transaction)) {
 func (p *Parser) detach(tx *Transaction) {
 	for _, s := range [...]*side{&p.req, &p.resp} {
 		if s.tx == tx {
-			s.tx = &Transaction{}
+			s.tx = &Transaction{discard: true}
 			s.hole = true
 		}
 	}
@@ -661,6 +678,9 @@ func (p *Parser) endHeaders(s *side, dir flow.Direction, emit func(*Transaction)
 	if code >= 100 && code < 200 && code != 101 {
 		// Interim response (100 Continue, 102, 103): the final response
 		// for the same request follows. Forget this one's fields.
+		if tx.discard {
+			p.owed++ // the final response is still owed to the same request
+		}
 		tx.respStarted = false
 		tx.HasResponse = false
 		tx.Status = 0

@@ -220,7 +220,7 @@ func TestParse(t *testing.T) {
 		{
 			name:  "HTTP/0.9",
 			steps: []step{req("GET /old\r\n"), resp("<html>old</html>")},
-			want: []view{{Method: "GET", URI: "/old", RespBody: "<html>old</html>", RespLen: 16, ReqDone: true, RespDone: true, Events: "http09_response"}},
+			want:  []view{{Method: "GET", URI: "/old", RespBody: "<html>old</html>", RespLen: 16, ReqDone: true, RespDone: true, Events: "http09_response"}},
 		},
 		{
 			name:  "missing protocol but headers follow",
@@ -407,6 +407,22 @@ func TestHostile(t *testing.T) {
 		}
 		if n != 1000 {
 			t.Errorf("emitted %d", n)
+		}
+	})
+	t.Run("late responses after overflow stay paired", func(t *testing.T) {
+		var reqs, resps strings.Builder
+		for i := range 10 {
+			fmt.Fprintf(&reqs, "GET /%d HTTP/1.1\r\nHost: h\r\n\r\n", i)
+			fmt.Fprintf(&resps, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(fmt.Sprint(i)), fmt.Sprint(i))
+		}
+		txs := feed(&Options{MaxPendingTx: 3}, req(reqs.String()), resp(resps.String()))
+		if len(txs) != 10 {
+			t.Fatalf("got %d tx", len(txs))
+		}
+		for _, tx := range txs {
+			if tx.HasResponse && string(tx.URI[1:]) != string(tx.ResponseBody) {
+				t.Errorf("%s paired with response body %q", tx.URI, tx.ResponseBody)
+			}
 		}
 	})
 	t.Run("request-only flood bounded", func(t *testing.T) {

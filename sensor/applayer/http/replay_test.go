@@ -24,8 +24,10 @@ import (
 // and reporting holes as gaps. Out-of-order segments are treated as a gap
 // followed by data, which is enough for well-behaved captures.
 type replayDir struct {
-	init bool
-	next uint32
+	init     bool
+	next     uint32
+	probe    []byte // bytes held while Detect wants more
+	probeSeq uint32
 }
 
 type replayFlow struct {
@@ -35,6 +37,7 @@ type replayFlow struct {
 	parser         *Parser
 	detected       bool
 	notHTTP        bool
+	probes         int
 }
 
 // replayPcap feeds every TCP flow of a pcap through Detect and a Parser,
@@ -91,7 +94,14 @@ func replayPcap(t testing.TB, path string) []*Transaction {
 		}
 		pkt := gopacket.NewPacket(data, dec, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
 		tl, _ := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
-		nl := pkt.NetworkLayer()
+		// The innermost IP layer names the flow (tunnels such as ERSPAN
+		// or GRE carry it inside an outer one).
+		var nl gopacket.NetworkLayer
+		for _, l := range pkt.Layers() {
+			if n, ok := l.(gopacket.NetworkLayer); ok {
+				nl = n
+			}
+		}
 		if tl == nil || nl == nil {
 			continue
 		}
@@ -139,8 +149,9 @@ func replayPcap(t testing.TB, path string) []*Transaction {
 		d := &fl.dirs[dir]
 		seq := tl.Seq
 		if tl.SYN {
-			seq++
-			d.init, d.next = true, seq
+			if !d.init {
+				d.init, d.next = true, seq+1
+			}
 			continue
 		}
 		if len(payload) == 0 {
@@ -161,11 +172,43 @@ func replayPcap(t testing.TB, path string) []*Transaction {
 			continue
 		}
 		if !fl.detected {
-			p, _, final := applayer.Detect(decode.IPProtoTCP, dir, payload, uint16(tl.SrcPort), uint16(tl.DstPort))
+			// Buffer a direction's first bytes until Detect decides, as
+			// the pipeline must (clients may send a byte per segment).
+			probe := payload
+			if len(d.probe) > 0 && seq == d.next {
+				probe = append(d.probe, payload...)
+			}
+			p, _, final := applayer.Detect(decode.IPProtoTCP, dir, probe, uint16(tl.SrcPort), uint16(tl.DstPort))
+			if !final {
+				if len(d.probe) == 0 || seq != d.next {
+					d.probeSeq = seq
+				}
+				d.probe = append([]byte(nil), probe...)
+				d.next = seq + uint32(len(payload))
+				continue
+			}
+			if p != applayer.ProtoHTTP && len(probe) > len(payload) {
+				// The held bytes were a preamble (SOCKS, proxy): try the
+				// segment on its own.
+				probe = payload
+				p, _, _ = applayer.Detect(decode.IPProtoTCP, dir, probe, uint16(tl.SrcPort), uint16(tl.DstPort))
+			}
+			if p == applayer.ProtoHTTP && len(d.probe) > 0 && len(probe) > len(payload) {
+				payload, seq = probe, d.probeSeq
+				d.next = seq
+			}
+			d.probe = nil
 			if p != applayer.ProtoHTTP {
 				if final {
-					// The other direction may still say HTTP.
+					// The other direction, or a later segment (after a
+					// SOCKS or proxy preamble), may still say HTTP: keep
+					// probing segment starts for a while, as the pipeline
+					// should.
 					d.next = seq + uint32(len(payload))
+					fl.probes++
+					if fl.probes > 16 {
+						fl.notHTTP = true
+					}
 				}
 				continue
 			}

@@ -1,5 +1,26 @@
 // Package http parses HTTP/1.x request and response streams incrementally
 // into transactions.
+//
+// A Parser takes the two directions of one flow as ordered byte chunks and
+// gap notices (from the stream stage, via the pipeline) and emits a
+// Transaction per request/response pair, in ID order, once the response is
+// complete. Unlike libhtp it is built to log what Wireshark sees in
+// captures that Suricata gives up on:
+//
+//   - one direction only: a response stream alone yields response-only
+//     transactions; a request stream alone yields request-only ones at
+//     Close (or when MaxPendingTx is exceeded);
+//   - mid-stream pickup and gaps: bytes that are not a plausible start
+//     line are skipped (counted in Stats.SkippedBytes) until one is found
+//     at a line start, or at the start of a Parse call as Wireshark finds
+//     requests at segment starts; a gap inside a body of known length is
+//     stepped over without losing sync;
+//   - tolerant lines as libhtp: LF-only endings, runs of spaces, folding,
+//     a missing protocol (HTTP/0.9, or headers that follow anyway).
+//
+// Everything is bounded by Options; nothing panics on any input (FuzzParse)
+// and the result does not depend on how the bytes were split into chunks
+// (TestSplitEveryOffset), except while resynchronising.
 package http
 
 import "time"
@@ -38,7 +59,7 @@ type Transaction struct {
 	RespProtocol    []byte
 	Status          int // 0 when no response was seen
 	StatusMsg       []byte
-	ContentType     []byte // response Content-Type (EVE "http_content_type")
+	ContentType     []byte // response Content-Type, whole value (http.content_type); EVE "http_content_type" is the part before ';', trimmed, as Suricata logs it
 	Location        []byte // EVE "redirect"
 	ResponseHeaders []Header
 	ResponseBody    []byte // decoded (de-chunked, gunzipped) body, truncated at the inspection limit
@@ -54,4 +75,5 @@ type Transaction struct {
 
 	respStarted bool // a status line has been attached (reset by 1xx)
 	reqSeen     bool // a request line was parsed into this transaction
+	discard     bool // parse target for bytes whose transaction was already emitted
 }

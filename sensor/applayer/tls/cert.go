@@ -52,16 +52,34 @@ func (p *Parser) certificate(b []byte) {
 func certFields(s *Session, der []byte) bool {
 	sum := sha1.Sum(der)
 	s.Fingerprint = appendColonHex(s.Fingerprint[:0], sum[:], hexLower)
-	s.Subject, s.Issuer, s.Serial = s.Subject[:0], s.Issuer[:0], s.Serial[:0]
-	s.NotBefore, s.NotAfter = time.Time{}, time.Time{}
 	_, err := x509.ParseCertificate(der)
 	s.CertParseError = err != nil
+	return tbsFields(s, der, false)
+}
 
-	cert, _, ok := derNext(der, 0x30)
+// certPrefixFields reads subject, issuer, serial and validity from the
+// first bytes of a certificate too large to buffer; the fingerprint is
+// left to the caller. CertParseError is set: crypto/x509 never saw it.
+func certPrefixFields(s *Session, prefix []byte) bool {
+	s.Fingerprint = s.Fingerprint[:0]
+	s.CertParseError = true
+	return tbsFields(s, prefix, true)
+}
+
+// tbsFields walks Certificate → TBSCertificate. With cut, the two outer
+// SEQUENCEs may extend past the end of der.
+func tbsFields(s *Session, der []byte, cut bool) bool {
+	s.Subject, s.Issuer, s.Serial = s.Subject[:0], s.Issuer[:0], s.Serial[:0]
+	s.NotBefore, s.NotAfter = time.Time{}, time.Time{}
+	outer := derNext
+	if cut {
+		outer = derNextCut
+	}
+	cert, _, ok := outer(der, 0x30)
 	if !ok {
 		return false
 	}
-	tbs, _, ok := derNext(cert, 0x30)
+	tbs, _, ok := outer(cert, 0x30)
 	if !ok {
 		return false
 	}
@@ -122,6 +140,34 @@ func derNext(b []byte, want byte) (content, rest []byte, ok bool) {
 	}
 	if n < 0 || n > len(b)-hdr {
 		return nil, nil, false
+	}
+	return b[hdr : hdr+n], b[hdr+n:], true
+}
+
+// derNextCut is derNext for a TLV whose contents may be cut short: it
+// returns what is there.
+func derNextCut(b []byte, want byte) (content, rest []byte, ok bool) {
+	if len(b) < 2 || b[0] != want {
+		return nil, nil, false
+	}
+	n := int(b[1])
+	hdr := 2
+	if n&0x80 != 0 {
+		k := n & 0x7f
+		if k == 0 || k > 4 || len(b) < 2+k {
+			return nil, nil, false
+		}
+		n = 0
+		for _, c := range b[2 : 2+k] {
+			n = n<<8 | int(c)
+		}
+		hdr += k
+	}
+	if n < 0 {
+		return nil, nil, false
+	}
+	if n > len(b)-hdr {
+		return b[hdr:], nil, true
 	}
 	return b[hdr : hdr+n], b[hdr+n:], true
 }

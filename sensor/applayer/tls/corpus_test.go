@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,6 +29,7 @@ type eveTLS struct {
 		Serial      string `json:"serial"`
 		Fingerprint string `json:"fingerprint"`
 		SNI         string `json:"sni"`
+		Resumed     bool   `json:"session_resumed"`
 		Version     string `json:"version"`
 		NotBefore   string `json:"notbefore"`
 		NotAfter    string `json:"notafter"`
@@ -164,6 +166,7 @@ func TestCorpusAgainstSuricata(t *testing.T) {
 			} else {
 				count("notbefore", e.TLS.NotBefore, "", where)
 			}
+			count("session_resumed", strconv.FormatBool(e.TLS.Resumed), strconv.FormatBool(s.SessionResumed), where)
 			count("ja3.string", e.TLS.JA3.String, string(s.JA3String), where)
 			count("ja3.hash", e.TLS.JA3.Hash, s.JA3HashHex(), where)
 			count("ja3s.string", e.TLS.JA3S.String, string(s.JA3SString), where)

@@ -99,7 +99,7 @@ func (p *Parser) clientHello(b []byte) bool {
 	r := reader{b: b, ok: true}
 	ver := r.u16()
 	r.bytes(32) // random
-	r.vec8()    // session id
+	sid := r.vec8()
 	ciphers := r.vec16()
 	r.vec8() // compression methods
 	if !r.ok {
@@ -108,6 +108,7 @@ func (p *Parser) clientHello(b []byte) bool {
 	s.HasClientHello = true
 	s.SSLv2Hello = false
 	s.ClientVersion = ver
+	p.clientSID = append(p.clientSID[:0], sid...)
 	s.Ciphers = u16list(s.Ciphers[:0], ciphers)
 	s.Extensions = s.Extensions[:0]
 	s.Groups = s.Groups[:0]
@@ -176,8 +177,9 @@ func (p *Parser) serverHello(b []byte) (hrr, ok bool) {
 	r := reader{b: b, ok: true}
 	ver := r.u16()
 	random := r.bytes(32)
+	var sid []byte
 	if !draftBefore22(ver) {
-		r.vec8() // session id
+		sid = r.vec8()
 	}
 	cipher := r.u16()
 	if !draftBefore22(ver) {
@@ -187,6 +189,7 @@ func (p *Parser) serverHello(b []byte) (hrr, ok bool) {
 		return false, false
 	}
 	hrr = [32]byte(random) == helloRetryRandom
+
 	s.HasServerHello = true
 	s.ServerVersion = ver
 	s.Version = ver
@@ -215,6 +218,12 @@ func (p *Parser) serverHello(b []byte) (hrr, ok bool) {
 				s.ALPNServer = append(s.ALPNServer, proto...)
 			}
 		}
+	}
+	if len(sid) > 0 && string(sid) == string(p.clientSID) && s.Version < VersionTLS13 {
+		// The server echoed the client's session id: an abbreviated
+		// handshake (Suricata's session_resumed). TLS 1.3 echoes the id
+		// in every handshake (RFC 8446 §4.1.3), so it says nothing there.
+		s.SessionResumed = true
 	}
 	s.JA3SString = appendJA3S(s.JA3SString[:0], s)
 	s.JA3SHash = md5.Sum(s.JA3SString)

@@ -1,6 +1,8 @@
 package tls
 
 import (
+	"crypto/sha1"
+	"hash"
 	"time"
 
 	"github.com/polder-nsm/polder/sensor/flow"
@@ -30,6 +32,14 @@ const (
 	MaxResyncScan = 256 << 10
 	// MaxCerts bounds the certificates kept in Session.CertDER.
 	MaxCerts = 10
+
+	// startProbe is how many bytes of a direction are looked at before
+	// deciding between a TLS record, an SSLv2 hello and a mid-stream
+	// pickup: an SSLv2 CLIENT-HELLO header is 11 bytes.
+	startProbe = 11
+	// probeLen is what plausibleHeader needs: a record header and the
+	// first body byte.
+	probeLen = RecordHeaderLen + 1
 )
 
 // Handshake message types (RFC 8446 §4, RFC 5246 §7.4).
@@ -73,6 +83,10 @@ type Parser struct {
 	certDone       bool // the server's certificate message was parsed
 	helloDone      bool // ServerHelloDone seen
 	serverFinished bool // server switched to encrypted records
+
+	clientSID  []byte    // ClientHello legacy_session_id (≤ 32 bytes)
+	certHash   hash.Hash // SHA-1 of a first certificate larger than MaxHandshake, while it streams
+	certRemain int       // its bytes still to hash
 }
 
 type dirState struct {
@@ -83,7 +97,9 @@ type dirState struct {
 	lost       bool   // out of sync: scanning for a record header
 	scanned    int    // bytes scanned while lost
 	encrypted  bool   // this direction sent ChangeCipherSpec or app data
-	skip       int    // bytes of an SSLv2 record still to drop
+	v2need     int    // length of the SSLv2 record being collected in rec
+	start      [startProbe]byte
+	nstart     int    // bytes in start, before the direction's start is decided
 	recVersion uint16 // version field of the last record header
 	ignore     bool   // nothing more to read (after SSLv2 SERVER-HELLO)
 	failed     bool   // no record header found within MaxResyncScan
@@ -126,20 +142,52 @@ func (p *Parser) Parse(dir flow.Direction, data []byte, now time.Time) {
 		p.sess.Timestamp = now
 	}
 	if !d.started {
-		d.started = true
-		if n := p.sslv2(dir, data); n > 0 {
-			if d.ignore {
+		// Decide how the direction starts (TLS record, SSLv2 hello, or
+		// mid-stream) on its first startProbe bytes, whatever the
+		// segmentation.
+		if d.nstart > 0 || len(data) < startProbe {
+			// SSLv2 (top bit set) needs startProbe bytes, TLS probeLen.
+			need := probeLen
+			if d.nstart > 0 && d.start[0]&0x80 != 0 || d.nstart == 0 && data[0]&0x80 != 0 {
+				need = startProbe
+			}
+			k := min(need-d.nstart, len(data))
+			copy(d.start[d.nstart:], data[:k])
+			d.nstart += k
+			data = data[k:]
+			if d.nstart < need {
 				return
 			}
-			d.skip = n
-		} else if len(data) >= RecordHeaderLen && !plausibleHeader(data) {
+			data = append(d.start[:d.nstart:d.nstart], data...)
+		}
+		d.started = true
+		if n := sslv2Len(data); n > 0 {
+			d.v2need = n
+		} else if !plausibleHeader(data) {
 			d.lost = true
 		}
 	}
-	if d.skip > 0 {
-		n := min(d.skip, len(data))
-		d.skip -= n
-		data = data[n:]
+	if d.v2need > 0 {
+		// Collect the whole SSLv2 record (≤ 32 KiB) so its parse does
+		// not depend on segmentation.
+		if len(d.rec) == 0 && len(data) >= d.v2need {
+			p.sslv2(dir, data[:d.v2need])
+			data = data[d.v2need:]
+		} else {
+			k := min(d.v2need-len(d.rec), len(data))
+			d.rec = append(d.rec, data[:k]...)
+			data = data[k:]
+			if len(d.rec) < d.v2need {
+				return
+			}
+			p.sslv2(dir, d.rec)
+			d.rec = d.rec[:0]
+		}
+		d.v2need = 0
+		d.lost = true // what follows, if anything, is TLS records
+		if d.ignore {
+			return
+		}
 	}
 	for len(data) > 0 && !d.failed {
 		if d.lost {
@@ -221,7 +269,7 @@ func (p *Parser) resync(d *dirState, data []byte) []byte {
 		d.rec = nil
 		data = b
 	}
-	for i := 0; i+RecordHeaderLen <= len(data); i++ {
+	for i := 0; i+probeLen <= len(data); i++ {
 		if plausibleHeader(data[i:]) {
 			p.stats.ResyncBytes += uint64(i)
 			d.scanned += i
@@ -229,7 +277,7 @@ func (p *Parser) resync(d *dirState, data []byte) []byte {
 			return data[i:]
 		}
 	}
-	keep := min(len(data), RecordHeaderLen-1)
+	keep := min(len(data), probeLen-1)
 	skipped := len(data) - keep
 	p.stats.ResyncBytes += uint64(skipped)
 	d.scanned += skipped
@@ -253,53 +301,75 @@ func validHeader(h []byte) bool {
 // position, where a false match costs a wrong parse: a zero-length record
 // is refused and a handshake record must start with a known message type.
 func plausibleHeader(h []byte) bool {
-	if len(h) < RecordHeaderLen || !validHeader(h) {
+	if len(h) < probeLen || !validHeader(h) {
 		return false
 	}
 	n := int(h[3])<<8 | int(h[4])
 	if n == 0 {
 		return false
 	}
-	if h[0] == ContentChangeCipherSpec && (n != 1 || len(h) > 5 && h[5] != 1) {
-		return false
-	}
-	if h[0] == ContentHandshake && len(h) > 5 {
+	switch h[0] {
+	case ContentChangeCipherSpec:
+		return n == 1 && h[5] == 1
+	case ContentAlert:
+		return n == 2 || n >= 16 // cleartext alert, or encrypted
+	case ContentHandshake:
 		switch h[5] {
-		case 0, 1, 2, 4, 8, 11, 12, 13, 14, 15, 16, 20, 22, 24:
-		default:
-			// Not a known type: may still be an encrypted Finished, which
-			// is fine to skip as long as the record framing holds.
-			return n >= 16
+		case 1, 2, 4, 8, 11, 12, 13, 14, 15, 16, 20, 22, 24:
+			return true
 		}
+		// An encrypted Finished (or other encrypted handshake record)
+		// is at least a tag long.
+		return n >= 16
 	}
 	return true
 }
 
-// sslv2 recognises an SSLv2-format record at the start of a direction
-// (RFC 6101 appendix E.2): a two-byte header with the top bit set. It
-// records the version of a CLIENT-HELLO / SERVER-HELLO and returns the
-// record's length to skip, or 0 if data is not SSLv2. After an SSLv2
-// SERVER-HELLO everything is encrypted: the flow is then ignored.
-func (p *Parser) sslv2(dir flow.Direction, data []byte) int {
-	if len(data) < 5 || data[0]&0x80 == 0 {
+// sslv2Len recognises an SSLv2-format CLIENT-HELLO or SERVER-HELLO at the
+// start of a direction (RFC 6101 appendix E.2, RFC 5246 appendix E.2): a
+// two-byte header with the top bit set, message type 1 or 4 and a known
+// version. It returns the record length (header included), or 0.
+func sslv2Len(data []byte) int {
+	if len(data) < startProbe || data[0]&0x80 == 0 {
 		return 0
 	}
 	n := int(data[0]&0x7f)<<8 | int(data[1])
 	switch data[2] {
 	case 1: // CLIENT-HELLO: version, cipher-spec len, session-id len, challenge len
-		if n < 9 || len(data) < 11 {
-			return 0
-		}
 		v := uint16(data[3])<<8 | uint16(data[4])
-		if v != VersionSSLv2 && v>>8 != 3 {
+		if n < 9 || v != VersionSSLv2 && v>>8 != 3 {
 			return 0
 		}
-		s := &p.sess
+	case 4: // SERVER-HELLO: session-id-hit, cert type, version
+		v := uint16(data[5])<<8 | uint16(data[6])
+		if n < 11 || v != VersionSSLv2 {
+			return 0
+		}
+	default:
+		return 0
+	}
+	if 2+n > RecordHeaderLen+MaxRecordLen {
+		return 0 // keeps the record buffer bound; real SSLv2 hellos are small
+	}
+	return 2 + n
+}
+
+// sslv2 reads one complete SSLv2 hello record found by sslv2Len: the
+// CLIENT-HELLO's version and cipher specs (no JA3/JA4: Suricata computes
+// none), or the SERVER-HELLO, after which everything is encrypted and the
+// flow is ignored.
+func (p *Parser) sslv2(dir flow.Direction, rec []byte) {
+	s := &p.sess
+	switch rec[2] {
+	case 1:
+		if s.HasClientHello {
+			return
+		}
 		s.HasClientHello = true
 		s.SSLv2Hello = true
-		s.ClientVersion = v
-		cs := int(data[5])<<8 | int(data[6])
-		body := data[11:min(len(data), 2+n)]
+		s.ClientVersion = uint16(rec[3])<<8 | uint16(rec[4])
+		cs := int(rec[5])<<8 | int(rec[6])
+		body := rec[11:]
 		for i := 0; i+3 <= cs && i+3 <= len(body); i += 3 {
 			if body[i] == 0 && len(s.Ciphers) < maxList {
 				s.Ciphers = append(s.Ciphers, uint16(body[i+1])<<8|uint16(body[i+2]))
@@ -308,16 +378,7 @@ func (p *Parser) sslv2(dir flow.Direction, data []byte) int {
 		if !p.serverKnown {
 			p.serverDir, p.serverKnown = dir^1, true
 		}
-		return 2 + n
-	case 4: // SERVER-HELLO: session-id-hit, cert type, version
-		if n < 11 {
-			return 0
-		}
-		v := uint16(data[5])<<8 | uint16(data[6])
-		if v != VersionSSLv2 {
-			return 0
-		}
-		s := &p.sess
+	case 4:
 		s.HasServerHello = true
 		s.Version = VersionSSLv2
 		s.ServerVersion = VersionSSLv2
@@ -326,9 +387,7 @@ func (p *Parser) sslv2(dir flow.Direction, data []byte) int {
 		p.serverFinished = true
 		p.dirs[0].ignore = true
 		p.dirs[1].ignore = true
-		return 2 + n
 	}
-	return 0
 }
 
 // record handles one complete record body of content type ct.
@@ -373,6 +432,11 @@ func (p *Parser) encrypt(dir flow.Direction) {
 	d.hsSkip = 0
 	if p.serverKnown && dir == p.serverDir {
 		p.serverFinished = true
+		if !p.certDone && p.sess.HasServerHello && p.sess.Version < VersionTLS13 {
+			// ChangeCipherSpec right after ServerHello, no certificate:
+			// a resumed session (id or ticket).
+			p.sess.SessionResumed = true
+		}
 	}
 	if p.dirs[0].encrypted && p.dirs[1].encrypted {
 		p.sess.Encrypted = true
@@ -381,11 +445,7 @@ func (p *Parser) encrypt(dir flow.Direction) {
 
 // handshake reassembles handshake messages from one record body.
 func (p *Parser) handshake(dir flow.Direction, d *dirState, body []byte) {
-	if d.hsSkip > 0 {
-		n := min(d.hsSkip, len(body))
-		d.hsSkip -= n
-		body = body[n:]
-	}
+	body = p.skip(d, body)
 	// Fast path: nothing buffered, parse whole messages in place.
 	if len(d.hs) == 0 {
 		for len(body) >= 4 {
@@ -408,28 +468,85 @@ func (p *Parser) handshake(dir flow.Direction, d *dirState, body []byte) {
 			n := int(d.hs[1])<<16 | int(d.hs[2])<<8 | int(d.hs[3])
 			if 4+n <= len(d.hs) {
 				p.message(dir, d.hs[0], d.hs[4:4+n])
-				rest := copy(d.hs, d.hs[4+n:])
-				d.hs = d.hs[:rest]
 				if d.encrypted {
 					d.hs = d.hs[:0]
 					return
 				}
+				rest := copy(d.hs, d.hs[4+n:])
+				d.hs = d.hs[:rest]
 				continue
 			}
 			if len(d.hs) < MaxHandshake {
 				break
 			}
-			// Oversized: parse what fits, drop the remainder.
+			// Oversized: parse what fits, drop the remainder (hashing
+			// the rest of a first certificate that did not fit).
 			p.stats.Oversized++
-			p.message(dir, d.hs[0], d.hs[4:])
+			if d.hs[0] == HandshakeCertificate && p.wantCert(dir) {
+				p.bigCertificate(d.hs[4:])
+			} else {
+				p.message(dir, d.hs[0], d.hs[4:])
+			}
 			d.hsSkip = 4 + n - len(d.hs)
 			d.hs = d.hs[:0]
-			k := min(d.hsSkip, len(body))
-			d.hsSkip -= k
-			body = body[k:]
+			body = p.skip(d, body)
 			break
 		}
 	}
+}
+
+// skip drops the part of body that belongs to an oversized handshake
+// message, feeding the certificate hash while one is pending.
+func (p *Parser) skip(d *dirState, body []byte) []byte {
+	if d.hsSkip == 0 {
+		return body
+	}
+	n := min(d.hsSkip, len(body))
+	if p.certRemain > 0 {
+		k := min(p.certRemain, n)
+		p.certHash.Write(body[:k])
+		p.certRemain -= k
+		if p.certRemain == 0 {
+			var sum [sha1.Size]byte
+			p.sess.Fingerprint = appendColonHex(p.sess.Fingerprint[:0], p.certHash.Sum(sum[:0]), hexLower)
+			p.certHash = nil
+		}
+	}
+	d.hsSkip -= n
+	return body[n:]
+}
+
+// wantCert reports whether a Certificate message in dir is the server's
+// first one.
+func (p *Parser) wantCert(dir flow.Direction) bool {
+	return !p.certDone && (p.serverKnown && dir == p.serverDir || !p.serverKnown && dir == flow.ToClient)
+}
+
+// bigCertificate handles the first MaxHandshake-4 bytes of a Certificate
+// message too large to buffer. When even the first certificate does not
+// fit, its fields are read from the prefix (they come first in the DER)
+// and its SHA-1 is computed as the rest streams past, so memory stays
+// bounded and the fingerprint still matches Suricata's.
+func (p *Parser) bigCertificate(b []byte) {
+	if len(b) < 6 {
+		p.message(p.serverDir, HandshakeCertificate, b)
+		return
+	}
+	n := int(b[3])<<16 | int(b[4])<<8 | int(b[5])
+	if 6+n <= len(b) {
+		p.certDone = true
+		p.certificate(b)
+		return
+	}
+	p.certDone = true
+	s := &p.sess
+	s.CertChainLen = 1
+	s.CertDER = s.CertDER[:0]
+	prefix := b[6:]
+	certPrefixFields(s, prefix)
+	p.certHash = sha1.New()
+	p.certHash.Write(prefix)
+	p.certRemain = n - len(prefix)
 }
 
 // message handles one (possibly cut) handshake message.
@@ -462,7 +579,7 @@ func (p *Parser) message(dir flow.Direction, typ byte, b []byte) {
 			p.encrypt(dir)
 		}
 	case HandshakeCertificate:
-		if p.certDone || p.serverKnown && dir != p.serverDir || !p.serverKnown && dir != flow.ToClient {
+		if !p.wantCert(dir) {
 			return
 		}
 		p.certDone = true
@@ -486,7 +603,8 @@ func (p *Parser) Gap(dir flow.Direction, n int) {
 		return
 	}
 	d.started = true
-	d.skip = 0
+	d.nstart = 0
+	d.v2need = 0
 	d.rec = d.rec[:0]
 	d.hs = d.hs[:0]
 	d.hsSkip = 0

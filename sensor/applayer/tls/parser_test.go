@@ -2,12 +2,13 @@ package tls
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/polder-nsm/polder/internal/corpus"
 	"github.com/polder-nsm/polder/sensor/flow"
 )
@@ -57,7 +58,19 @@ func run(client, server []byte, clientCuts, serverCuts []int) *Parser {
 	return p
 }
 
-var cmpSession = cmpopts.EquateEmpty()
+// sessionText renders a Session for comparison: nil and empty slices print
+// alike and certificates are summarised by their SHA-1 (cmp's reflection
+// over DER bytes would make the split tests slow).
+func sessionText(s *Session) string {
+	c := *s
+	var sums []string
+	for _, d := range c.CertDER {
+		h := sha1.Sum(d)
+		sums = append(sums, hex.EncodeToString(h[:]))
+	}
+	c.CertDER = nil
+	return fmt.Sprintf("%+v\ncerts %v", c, sums)
+}
 
 // TestSplitEverywhere: a TLS 1.2 handshake with a certificate chain
 // (zeek/tls/tls1.2.pcap) gives the same Session whatever the segment
@@ -73,7 +86,7 @@ func TestSplitEverywhere(t *testing.T) {
 			}
 			check := func(what string, p *Parser) {
 				t.Helper()
-				if diff := cmp.Diff(want, *p.Session(), cmpSession); diff != "" {
+				if diff := cmp.Diff(sessionText(&want), sessionText(p.Session())); diff != "" {
 					t.Fatalf("%s (-want +got):\n%s", what, diff)
 				}
 				if p.Done() != whole.Done() {
@@ -83,7 +96,12 @@ func TestSplitEverywhere(t *testing.T) {
 			for i := 0; i <= len(client); i++ {
 				check("client split at "+itoa(i), run(client, server, []int{i}, nil))
 			}
+			// Every server offset inside the handshake; the flight of
+			// tls-split-client-hello is 10 KB, so beyond 6 KB step by 5.
 			for i := 0; i <= len(server); i++ {
+				if i > 6000 && i%5 != 0 {
+					continue
+				}
 				check("server split at "+itoa(i), run(client, server, nil, []int{i}))
 			}
 			var every []int
@@ -127,7 +145,10 @@ func TestHandshakeStates(t *testing.T) {
 func TestBuffers(t *testing.T) {
 	client, server := connStreams(t, "zeek/tls/tls1.2.pcap")
 	s := run(client, server, nil, nil).Session()
-	for _, name := range []string{"tls.sni", "tls.cert_subject", "tls.cert_issuer", "tls.cert_serial", "tls.cert_fingerprint", "ja3.hash", "ja3.string", "ja3s.hash", "ja3s.string", "ja4.hash"} {
+	if len(s.Buffer("tls.sni")) != 0 {
+		t.Error("tls.sni without SNI")
+	}
+	for _, name := range []string{"tls.cert_subject", "tls.cert_issuer", "tls.cert_serial", "tls.cert_fingerprint", "ja3.hash", "ja3.string", "ja3s.hash", "ja3s.string", "ja4.hash"} {
 		if len(s.Buffer(name)) == 0 {
 			t.Errorf("buffer %s empty", name)
 		}
@@ -204,7 +225,7 @@ func TestMalformed(t *testing.T) {
 		{"hello with huge inner length", mustHex("16030100080100ffff0303aaaa"), false},
 		{"record too long", mustHex("1603017fff01"), false},
 		{"wrong major version", mustHex("1604010005010000010303"), false},
-		{"client hello without extensions", mustHex("160301002f0100002b0301" + "0000000000000000000000000000000000000000000000000000000000000000" + "00" + "0002002f" + "0100"), true},
+		{"client hello without extensions", mustHex("160301002d010000290301" + "0000000000000000000000000000000000000000000000000000000000000000" + "00" + "0002002f" + "0100"), true},
 		{"extension length past end", mustHex("16030100330100002f0303" + "0000000000000000000000000000000000000000000000000000000000000000" + "00" + "0002002f" + "0100" + "0004" + "0000ffff"), true},
 		// SSLv2-compatible ClientHello (RFC 5246 appendix E.2).
 		{"sslv2 hello", mustHex("801f0103010006000000100000040000050a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a"), true},

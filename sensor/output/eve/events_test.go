@@ -441,3 +441,38 @@ func BenchmarkHTTPEncodingJSON(b *testing.B) {
 		}
 	}
 }
+
+func TestBeginEvent(t *testing.T) {
+	h := &Header{Timestamp: t0, EventType: "alert", SrcIP: netip.MustParseAddr("10.0.0.1"), SrcPort: 1, DstIP: netip.MustParseAddr("10.0.0.2"), DstPort: 2, Proto: 17, AppProto: "dns"}
+	b := Builder{B: []byte("prefix\n")}
+	b.BeginEvent(h)
+	b.Key("alert")
+	b.BeginObject()
+	b.KeyUint("signature_id", 2000001)
+	b.EndObject()
+	got := string(b.EndEvent())
+	want := "prefix\n" + `{"timestamp":"2016-01-06T21:58:35.652043+0000","event_type":"alert","src_ip":"10.0.0.1","src_port":1,"dest_ip":"10.0.0.2","dest_port":2,"proto":"UDP","app_proto":"dns","alert":{"signature_id":2000001}}` + "\n"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestHTTPContentType(t *testing.T) {
+	for in, want := range map[string]string{
+		"text/html":                  `"text/html"`,
+		"Text/HTML; charset=UTF-8":   `"text/html"`,
+		"application/json,text/html": `"application/json"`,
+		"\xffA\x00;x":                `"\\xffa\u0000"`,
+		";":                          ``,
+	} {
+		line := AppendHTTP(nil, &Header{Timestamp: t0}, &http.Transaction{ContentType: []byte(in)})
+		_, after, found := strings.Cut(string(line), `"http_content_type":`)
+		got := ""
+		if found {
+			got, _, _ = strings.Cut(after, `,"length"`)
+		}
+		if got != want {
+			t.Errorf("content type %q logged as %s, want %s", in, got, want)
+		}
+	}
+}

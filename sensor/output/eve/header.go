@@ -20,7 +20,7 @@ type Header struct {
 	FlowID    uint64    // 0: no flow_id. Keep it below 2^53 (Suricata masks to 51 bits)
 	InIface   string    // capture interface name; "" for pcap files
 	PcapCnt   uint64    // packet number in the pcap file, from 1; 0: absent (live capture, flow timeout)
-	EventType string    // set by each AppendXxx; any value here is overwritten
+	EventType string    // used by BeginEvent only; the AppendXxx functions write their own
 
 	VLAN      [3]uint16 // outermost first
 	VLANCount uint8     // 0: no vlan array
@@ -150,4 +150,19 @@ func (b *Builder) header(h *Header, typ string, withAppProto bool) {
 func (b *Builder) end() []byte {
 	b.EndObject()
 	return append(b.B, '\n')
+}
+
+// BeginEvent starts an event of type h.EventType: it opens the object and
+// writes the header fields, h.AppProto included. It is the extension point
+// for event types this package does not write yet (alert, fileinfo, ...):
+// add members with the Key* methods, then call EndEvent.
+func (b *Builder) BeginEvent(h *Header) {
+	b.header(h, h.EventType, true)
+}
+
+// EndEvent closes the event object, appends the '\n' that ends an EVE line
+// and returns the buffer (also left in b.B).
+func (b *Builder) EndEvent() []byte {
+	b.B = b.end()
+	return b.B
 }

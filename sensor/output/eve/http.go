@@ -22,8 +22,9 @@ func AppendHTTP(buf []byte, h *Header, tx *http.Transaction) []byte {
 
 // AppendHTTPWith is AppendHTTP with optional fields. Field names and order
 // follow Suricata's EveHttpLogJSONBasic: hostname, http_port, url,
-// http_user_agent, xff, http_content_type, http_refer, http_method,
-// protocol, status, redirect, length. The Cookie header has no basic EVE
+// http_user_agent, xff, http_content_type (the media type only, lower
+// case, as libhtp gives it), http_refer, http_method, protocol, status,
+// redirect, length. The Cookie header has no basic EVE
 // field and is logged only inside request_headers.
 func AppendHTTPWith(buf []byte, h *Header, tx *http.Transaction, o HTTPOptions) []byte {
 	b := Builder{B: buf}
@@ -37,7 +38,18 @@ func AppendHTTPWith(buf []byte, h *Header, tx *http.Transaction, o HTTPOptions) 
 	b.KeyBytesNonEmpty("url", tx.URI)
 	b.KeyBytesNonEmpty("http_user_agent", tx.UserAgent)
 	b.KeyBytesNonEmpty("xff", tx.XFF)
-	b.KeyBytesNonEmpty("http_content_type", tx.ContentType)
+	if ct := mediaType(tx.ContentType); len(ct) > 0 {
+		b.Key("http_content_type")
+		start := len(b.B)
+		b.Bytes(ct)
+		// ASCII lower-casing after escaping is safe: escapes are already
+		// lower-case and bytes ≥ 0x80 are untouched.
+		for i := start; i < len(b.B); i++ {
+			if c := b.B[i]; 'A' <= c && c <= 'Z' {
+				b.B[i] = c + 'a' - 'A'
+			}
+		}
+	}
 	b.KeyBytesNonEmpty("http_refer", tx.Referer)
 	b.KeyBytesNonEmpty("http_method", tx.Method)
 	b.KeyBytesNonEmpty("protocol", tx.Protocol)
@@ -106,4 +118,16 @@ func (b *Builder) printable(v []byte) {
 		}
 	}
 	b.B = append(b.B, '"')
+}
+
+// mediaType returns the Content-Type value up to the first ';', ',' or
+// space, as libhtp's htp_parse_ct_header keeps it for Suricata's
+// http_content_type (which it also lower-cases).
+func mediaType(v []byte) []byte {
+	for i, c := range v {
+		if c == ';' || c == ',' || c == ' ' {
+			return v[:i]
+		}
+	}
+	return v
 }

@@ -62,6 +62,9 @@ var ErrDropped = errors.New("eve line dropped (socket peer gone or slow)")
 // safe for concurrent use: workers hand it complete lines, and one mutex
 // keeps each line whole and in one piece, in one file or one stream.
 //
+// Buffered bytes go out when a buffer fills or on Flush: the owner should
+// call Flush periodically (every 100 ms to 1 s) and on shutdown via Close.
+//
 // A file is buffered; Flush writes the buffer out and Reopen (for logrotate
 // on SIGHUP, from any goroutine) flushes into the old file, closes it and
 // opens Path anew, so every line lands complete in exactly one of them.
@@ -264,8 +267,10 @@ func (w *Writer) Write(line []byte) error {
 
 var newline = []byte{'\n'}
 
-// fileFailed drops whatever is buffered after a failed file write: a
-// bufio.Writer stays failed forever, and the next Write must start afresh.
+// fileFailed drops whatever is buffered after a failed file write (disk
+// full, I/O error): a bufio.Writer stays failed forever, and the next Write
+// must start afresh. Only the line being written is counted as dropped; the
+// buffered lines lost with it are not counted (bufio does not say how many).
 func (w *Writer) fileFailed() {
 	w.stats.Errors++
 	w.stats.Dropped++ // the line being written; buffered lines are lost too

@@ -158,6 +158,7 @@ type streamServer struct {
 	ln    *net.UnixListener
 	mu    sync.Mutex
 	conns [][]byte
+	open  []net.Conn
 	wg    sync.WaitGroup
 }
 
@@ -178,6 +179,7 @@ func newStreamServer(t *testing.T, path string) *streamServer {
 			s.mu.Lock()
 			idx := len(s.conns)
 			s.conns = append(s.conns, nil)
+			s.open = append(s.open, c)
 			s.mu.Unlock()
 			s.wg.Add(1)
 			go func() {
@@ -199,7 +201,16 @@ func newStreamServer(t *testing.T, path string) *streamServer {
 	return s
 }
 
-func (s *streamServer) stop() { s.ln.Close() }
+// stop closes the listener and every accepted connection: the peer is gone.
+func (s *streamServer) stop() {
+	s.ln.Close()
+	s.mu.Lock()
+	for _, c := range s.open {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
 
 func (s *streamServer) data() [][]byte {
 	s.mu.Lock()
@@ -270,7 +281,6 @@ func TestUnixStream(t *testing.T) {
 	// The listener goes away. Writes must not block; once the buffer is
 	// full, lines are dropped and counted.
 	srv.stop()
-	srv.wg.Wait()
 	os.Remove(path)
 	start := time.Now()
 	var dropped int
