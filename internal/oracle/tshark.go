@@ -34,13 +34,18 @@ const (
 )
 
 // tsharkArgs returns tshark's arguments for pcap. Dissection uses tshark's
-// defaults (TCP reassembly on, the tcp→http and tcp→tls heuristics on, so
-// HTTP and TLS are found on non-standard ports much as the sensor's protocol
-// detection finds them), stated explicitly where it matters.
+// defaults (TCP reassembly on, the tcp→http and tcp→tls heuristics on),
+// stated explicitly where it matters, with one change: TCP heuristic
+// dissectors run before the port table (tcp.try_heuristic_first). By
+// default a well-known port wins over content, so tshark calls an HTTP
+// request to port 22 "SSH" and one to 5060 "SIP"; the sensor must detect
+// protocols by content, and an oracle that detects by port would count the
+// sensor's correct answers as disagreements.
 func tsharkArgs(pcap string) []string {
 	args := []string{
 		"-r", pcap, "-n",
 		"-o", "tcp.desegment_tcp_streams:TRUE",
+		"-o", "tcp.try_heuristic_first:TRUE",
 		"-o", "tcp.check_checksum:FALSE", // like the sensor's default (Suricata -k none)
 		"-o", "http.desegment_headers:TRUE",
 		"-o", "tls.desegment_ssl_records:TRUE",

@@ -57,10 +57,68 @@ func (h *streamHandler) Data(dir flow.Direction, b []byte) {
 		st.detect[dir] = st.detect[dir][:0]
 		return
 	}
+	if (st.proto == applayer.ProtoFailed || st.proto == applayer.ProtoHTTP) && h.changeProto(dir, b) {
+		return
+	}
 	if st.proto == applayer.ProtoFailed || st.proto == applayer.ProtoSSH {
 		return
 	}
 	h.feed(dir, b)
+}
+
+// changeProto detects a protocol change at the start of a chunk: TLS after
+// STARTTLS/STLS/AUTH TLS in a protocol we do not parse (SMTP, POP3, IMAP,
+// FTP), TLS inside an HTTP CONNECT tunnel, HTTP or TLS after a SOCKS
+// handshake. Only unambiguous client openings count: a TLS ClientHello
+// record, or an HTTP request line (not for flows already HTTP). It reports
+// whether the chunk went to a new parser.
+func (h *streamHandler) changeProto(dir flow.Direction, b []byte) bool {
+	st := h.st
+	if len(b) < 6 {
+		return false
+	}
+	if st.proto == applayer.ProtoHTTP {
+		// A tunnel opens from the client; responses and bodies are not
+		// looked at, which keeps this off the bulk-download path.
+		if h.appDir(dir) != flow.ToServer || b[0] != 0x16 {
+			return false
+		}
+	} else if b[0] != 0x16 && (b[0] < 'A' || b[0] > 'Z') {
+		return false
+	}
+	k := &h.fl.Key
+	sp, dp := k.SrcPort, k.DstPort
+	if dir == flow.ToClient {
+		sp, dp = dp, sp
+	}
+	proto, fromClient, final := applayer.Detect(decode.IPProtoTCP, dir, b, sp, dp)
+	if !final || !fromClient {
+		return false
+	}
+	switch {
+	case proto == applayer.ProtoTLS:
+	case proto == applayer.ProtoHTTP && st.proto == applayer.ProtoFailed:
+	default:
+		return false
+	}
+	if st.proto == applayer.ProtoHTTP {
+		st.http.Close(h.w.now, h.w.emitHTTP)
+		st.http = nil
+	}
+	if dir == flow.ToClient && st.proto == applayer.ProtoFailed {
+		st.swap = true // the side that opens the tunnel is the client
+	}
+	st.proto = proto
+	h.fl.AppProto = uint8(proto)
+	h.w.counters.appFlow[proto]++
+	switch proto {
+	case applayer.ProtoTLS:
+		st.tls = tls.NewParser()
+	case applayer.ProtoHTTP:
+		st.http = http.NewParser(&h.w.cfg.HTTP)
+	}
+	h.feed(dir, b)
+	return true
 }
 
 // Gap implements stream.Handler.
@@ -159,6 +217,9 @@ func (h *streamHandler) feed(dir flow.Direction, b []byte) {
 // udp handles one UDP datagram: DNS is detected per datagram by content.
 func (w *worker) udp(fl *flow.Flow, st *flowState, dir flow.Direction, p *decode.Packet) {
 	if st.proto == applayer.ProtoUnknown {
+		if p.SrcPort != 53 && p.DstPort != 53 && (dnsLookalikePort(p.SrcPort) || dnsLookalikePort(p.DstPort)) {
+			return
+		}
 		proto, fromClient, _ := applayer.Detect(decode.IPProtoUDP, dir, p.Payload, p.SrcPort, p.DstPort)
 		if proto != applayer.ProtoDNS {
 			return // keep trying on later datagrams: the first may be junk
@@ -217,3 +278,10 @@ func (w *worker) logTLS(fl *flow.Flow, s *tls.Session) {
 	w.counters.txTLS++
 	w.out.tls(w, fl, s)
 }
+
+// dnsLookalikePort reports the ports of protocols that reuse DNS's wire
+// format but are not DNS and are not logged as dns events, as in Suricata:
+// NetBIOS name service (137, names in NetBIOS first-level encoding),
+// multicast DNS (5353: Suricata 8 logs it as its own "mdns" type) and
+// LLMNR (5355).
+func dnsLookalikePort(p uint16) bool { return p == 137 || p == 5353 || p == 5355 }

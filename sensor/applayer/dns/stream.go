@@ -135,3 +135,27 @@ func plausibleStart(data []byte) bool {
 	}
 	return true
 }
+
+// DatagramParser parses DNS over UDP for one flow: one message per
+// datagram, numbered in arrival order across both directions (EVE tx_id),
+// with the same emit contract as StreamParser. The zero value is ready to
+// use; it is not safe for concurrent use.
+type DatagramParser struct {
+	// NextTxID is the tx_id the next emitted message gets.
+	NextTxID uint64
+	// Errors counts datagrams that were not DNS (ErrShort, ErrNoQuestion).
+	Errors uint64
+	msg    Message
+}
+
+// Parse parses one UDP payload and calls emit with the message, valid only
+// during the call. dir is accepted for symmetry with StreamParser (a
+// datagram carries no state between directions).
+func (p *DatagramParser) Parse(dir flow.Direction, b []byte, now time.Time, emit func(*Message)) {
+	if err := ParseDatagram(b, now, p.NextTxID, &p.msg); err != nil {
+		p.Errors++
+		return
+	}
+	p.NextTxID++
+	emit(&p.msg)
+}

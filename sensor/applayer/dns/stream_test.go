@@ -141,3 +141,29 @@ func BenchmarkStream(b *testing.B) {
 		p.Parse(flow.ToClient, s[100:], time.Time{}, emit)
 	}
 }
+
+func TestDatagramParser(t *testing.T) {
+	var p DatagramParser
+	var ids []uint64
+	emit := func(m *Message) { ids = append(ids, m.TxID) }
+	p.Parse(flow.ToServer, txtQuery, time.Time{}, emit)
+	p.Parse(flow.ToServer, []byte("junk"), time.Time{}, emit)
+	p.Parse(flow.ToClient, txtResponse, time.Time{}, emit)
+	if diff := cmp.Diff([]uint64{0, 1}, ids); diff != "" || p.Errors != 1 {
+		t.Errorf("tx ids %v errors %d", ids, p.Errors)
+	}
+	noop := func(*Message) {}
+	if a := testing.AllocsPerRun(100, func() { p.Parse(flow.ToClient, txtResponse, time.Time{}, noop) }); a != 0 {
+		t.Errorf("%.1f allocations per datagram", a)
+	}
+}
+
+func BenchmarkDatagram(b *testing.B) {
+	var p DatagramParser
+	emit := func(*Message) {}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(txtResponse)))
+	for b.Loop() {
+		p.Parse(flow.ToClient, txtResponse, time.Time{}, emit)
+	}
+}

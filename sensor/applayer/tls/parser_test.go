@@ -326,3 +326,25 @@ func BenchmarkEncrypted(b *testing.B) {
 		p.Parse(flow.ToClient, rec, time.Time{})
 	}
 }
+
+// TestOneDirection: captures that hold only one side still give what that
+// side shows.
+func TestOneDirection(t *testing.T) {
+	client, server := connStreams(t, "zeek/tls/tls1.2.pcap")
+	both := run(client, server, nil, nil).Session()
+
+	p := NewParser()
+	p.Parse(flow.ToServer, client, time.Time{})
+	if s := p.Session(); string(s.JA3String) != string(both.JA3String) || string(s.JA4) != string(both.JA4) || p.Done() {
+		t.Errorf("client only: JA3 %q JA4 %q done %v", s.JA3String, s.JA4, p.Done())
+	}
+	p = NewParser()
+	p.Parse(flow.ToClient, server, time.Time{})
+	s := p.Session()
+	if string(s.JA3SString) != string(both.JA3SString) || string(s.Fingerprint) != string(both.Fingerprint) || !p.Done() {
+		t.Errorf("server only: JA3S %q fingerprint %q done %v", s.JA3SString, s.Fingerprint, p.Done())
+	}
+	if s.Encrypted {
+		t.Error("encrypted with one side only")
+	}
+}

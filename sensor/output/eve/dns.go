@@ -212,7 +212,7 @@ func (b *Builder) grouped(rs []dns.Record) {
 
 // rrtypeNames are the upper-case names Suricata's DNSRecordType prints;
 // other types are printed as decimal numbers.
-var rrtypeNames = map[uint16]string{
+var rrtypeNames = [257]string{
 	1: "A", 2: "NS", 3: "MD", 4: "MF", 5: "CNAME", 6: "SOA", 7: "MB", 8: "MG", 9: "MR",
 	10: "NULL", 11: "WKS", 12: "PTR", 13: "HINFO", 14: "MINFO", 15: "MX", 16: "TXT",
 	17: "RP", 18: "AFSDB", 19: "X25", 20: "ISDN", 21: "RT", 22: "NSAP", 23: "NSAPPTR",
@@ -224,10 +224,15 @@ var rrtypeNames = map[uint16]string{
 	254: "MAILA", 255: "ANY", 256: "URI",
 }
 
-func rrtypeName(t uint16) string { return rrtypeNames[t] }
+func rrtypeName(t uint16) string {
+	if int(t) < len(rrtypeNames) {
+		return rrtypeNames[t]
+	}
+	return ""
+}
 
 func (b *Builder) rrtype(t uint16) {
-	if name := rrtypeNames[t]; name != "" {
+	if name := rrtypeName(t); name != "" {
 		b.String(name)
 		return
 	}

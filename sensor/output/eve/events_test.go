@@ -476,3 +476,30 @@ func TestHTTPContentType(t *testing.T) {
 		}
 	}
 }
+
+// FuzzEvents puts arbitrary bytes into every string field of every event
+// kind: each line must stay one valid JSON object.
+func FuzzEvents(f *testing.F) {
+	for _, s := range hostile {
+		f.Add([]byte(s), uint16(0x8180))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, flags uint16) {
+		s := string(in)
+		h := hdr(uint8(flags))
+		h.InIface, h.PktSrc, h.AppProto = s, s, s
+		m := hostileDNS(s, flags&0x8000 != 0)
+		m.Flags = flags
+		for _, line := range [][]byte{
+			AppendHTTPWith(nil, h, hostileHTTP(s), HTTPOptions{DumpAllHeaders: true, Bodies: true}),
+			AppendDNS(nil, h, m),
+			AppendTLS(nil, h, hostileTLS(s)),
+			AppendFlow(nil, h, hostileFlow(true)),
+			AppendAnomaly(nil, h, s, s, s),
+			AppendStats(nil, t0, 1, func(yield func(string, uint64)) { yield(s, 1); yield("a."+s, 2) }),
+		} {
+			if !json.Valid(line) || bytes.IndexByte(line, '\n') != len(line)-1 {
+				t.Fatalf("bad line for %q: %q", in, line)
+			}
+		}
+	})
+}

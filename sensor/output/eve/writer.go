@@ -39,7 +39,12 @@ type WriterOptions struct {
 	// (a write hit WriteTimeout) is left alone before the next attempt.
 	// Zero: 1 s.
 	ReconnectInterval time.Duration
-	// Now is the clock for reconnect and stall throttling. Nil: time.Now.
+	// FlushInterval: a Write more than this long after the last flush
+	// flushes, so a live sensor's output does not lag by a whole buffer.
+	// Zero: 1 s; negative: only when full, on Flush and on Close.
+	FlushInterval time.Duration
+	// Now is the clock for flush, reconnect and stall throttling. Nil:
+	// time.Now.
 	// Write deadlines always use the wall clock.
 	Now func() time.Time
 }
@@ -62,8 +67,9 @@ var ErrDropped = errors.New("eve line dropped (socket peer gone or slow)")
 // safe for concurrent use: workers hand it complete lines, and one mutex
 // keeps each line whole and in one piece, in one file or one stream.
 //
-// Buffered bytes go out when a buffer fills or on Flush: the owner should
-// call Flush periodically (every 100 ms to 1 s) and on shutdown via Close.
+// Buffered bytes go out when a buffer fills, on Flush, on Close, and on the
+// first Write after FlushInterval (1 s by default); an owner that may go
+// quiet for long should also call Flush on a timer.
 //
 // A file is buffered; Flush writes the buffer out and Reopen (for logrotate
 // on SIGHUP, from any goroutine) flushes into the old file, closes it and
@@ -93,6 +99,7 @@ type Writer struct {
 	headPartial  bool      // stream: pending starts in the middle of a line already partly sent
 	scratch      []byte    // datagram: a line plus its missing '\n'
 	stalledUntil time.Time // stream: no write attempt before this (peer stuck)
+	lastFlush    time.Time
 	closed       bool
 }
 
@@ -117,6 +124,9 @@ func NewWriter(o WriterOptions) (*Writer, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.FlushInterval == 0 {
+		o.FlushInterval = time.Second
 	}
 	w := &Writer{o: o}
 	switch o.Kind {
@@ -262,6 +272,14 @@ func (w *Writer) Write(line []byte) error {
 	}
 	w.stats.Lines++
 	w.stats.Bytes += uint64(n)
+	if w.o.FlushInterval > 0 && w.o.Kind != SinkUnixDgram {
+		if now := w.o.Now(); now.Sub(w.lastFlush) >= w.o.FlushInterval {
+			w.lastFlush = now
+			if err := w.flushLocked(); err != nil && w.o.Kind == SinkFile {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -319,6 +337,7 @@ func (w *Writer) flushStream() error {
 func (w *Writer) Flush() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.lastFlush = w.o.Now()
 	return w.flushLocked()
 }
 

@@ -413,3 +413,25 @@ func BenchmarkWriterFile(b *testing.B) {
 		}
 	})
 }
+
+func TestFileFlushInterval(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "eve.json")
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	w, err := NewWriter(WriterOptions{Path: path, Now: clk.Now, FlushInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Write(line(0, 1)) // first write flushes (nothing flushed yet)
+	w.Write(line(0, 2)) // buffered
+	data, _ := os.ReadFile(path)
+	if n := checkLines(t, data); n != 1 {
+		t.Errorf("%d lines on disk before the interval, want 1", n)
+	}
+	clk.Add(1500 * time.Millisecond)
+	w.Write(line(0, 3))
+	data, _ = os.ReadFile(path)
+	if n := checkLines(t, data); n != 3 {
+		t.Errorf("%d lines on disk after the interval, want 3", n)
+	}
+}
