@@ -2,14 +2,23 @@ package capture
 
 import "strconv"
 
+// Link types the sensor decodes besides the ones in frame.go, which name
+// the common ones.
+const (
+	LinkTypeIEEE80211         LinkType = 105 // IEEE 802.11 MAC frames, no radio header
+	LinkTypeIEEE80211Radiotap LinkType = 127 // radiotap header, then an IEEE 802.11 frame
+	LinkTypeNFLOG             LinkType = 239 // Linux netfilter NFLOG: 4-byte header, then TLVs
+)
+
 // Supported reports whether the decoder understands frames of this link
 // type. Readers pass every link type through; the pipeline checks this once
-// per interface so the user gets "unsupported link type 105 (IEEE 802.11)"
+// per interface so the user gets "unsupported link type 192 (PPI)"
 // instead of a stream of decode errors.
 func (l LinkType) Supported() bool {
 	switch l {
 	case LinkTypeNull, LinkTypeEthernet, LinkTypeRaw, LinkTypeLoop,
-		LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeLinuxSLL2:
+		LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeLinuxSLL2,
+		LinkTypeIEEE80211, LinkTypeIEEE80211Radiotap, LinkTypeNFLOG:
 		return true
 	}
 	return false

@@ -7,12 +7,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/polder-nsm/polder/internal/netnstest"
 	"io"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -65,98 +64,19 @@ func TestHint(t *testing.T) {
 	}
 }
 
-// needRoot skips without root, except in CI, where a missing privilege
-// must not let the integration test pass silently.
-func needRoot(t *testing.T) {
-	t.Helper()
-	msg := ""
-	if os.Geteuid() != 0 {
-		msg = "needs root (AF_PACKET, network namespaces)"
-	} else if _, err := exec.LookPath("ip"); err != nil {
-		msg = "needs the ip command (apt-get install -y iproute2)"
-	}
-	if msg == "" {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + ": CI must run this test")
-	}
-	t.Skip(msg)
-}
+func needRoot(t *testing.T) { netnstest.NeedRoot(t) }
 
-// vethPair is a veth pair with one end (Inner, address InnerAddr) in a
-// network namespace of its own and the other (Outer, OuterAddr) in ours.
-type vethPair struct {
-	NS, Outer, Inner     string
-	OuterAddr, InnerAddr netip.Addr
-}
+func run(t *testing.T, args ...string) { netnstest.Run(t, args...) }
 
-func run(t *testing.T, args ...string) {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// newVethPair builds the pair with names unique to this process and test,
-// and removes it when the test ends, whether it passes or not.
 func newVethPair(t *testing.T, n int) *vethPair {
-	t.Helper()
-	pid := os.Getpid()
-	v := &vethPair{
-		NS:    fmt.Sprintf("polder-cap-%d-%d", pid, n),
-		Outer: fmt.Sprintf("pc%do%d", pid, n),
-		Inner: fmt.Sprintf("pc%di%d", pid, n),
-	}
-	// A /30 of 10.231.0.0/16 picked by pid, so parallel runs do not clash.
-	base := uint32(10<<24|231<<16) | uint32((pid*4+n*4)&0xfffc)
-	v.OuterAddr = netip.AddrFrom4([4]byte{byte(base >> 24), byte(base >> 16), byte(base >> 8), byte(base) | 1})
-	v.InnerAddr = v.OuterAddr.Next()
-
-	run(t, "ip", "netns", "add", v.NS)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", v.NS).Run() })
-	run(t, "ip", "link", "add", v.Outer, "type", "veth", "peer", "name", v.Inner)
-	t.Cleanup(func() { exec.Command("ip", "link", "del", v.Outer).Run() })
-	// Keep IPv6 router and multicast chatter off the link.
-	os.WriteFile("/proc/sys/net/ipv6/conf/"+v.Outer+"/disable_ipv6", []byte("1"), 0o644)
-	run(t, "ip", "link", "set", v.Inner, "netns", v.NS)
-	run(t, "ip", "netns", "exec", v.NS, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-	run(t, "ip", "addr", "add", v.OuterAddr.String()+"/30", "dev", v.Outer)
-	run(t, "ip", "netns", "exec", v.NS, "ip", "addr", "add", v.InnerAddr.String()+"/30", "dev", v.Inner)
-	run(t, "ip", "netns", "exec", v.NS, "ip", "link", "set", v.Inner, "up")
-	run(t, "ip", "netns", "exec", v.NS, "ip", "link", "set", "lo", "up")
-	return v
+	return &vethPair{netnstest.NewVethPair(t, "pc", n)}
 }
 
-func (v *vethPair) up(t *testing.T) { run(t, "ip", "link", "set", v.Outer, "up") }
+// vethPair adapts netnstest.VethPair to this file's lower-case helpers.
+type vethPair struct{ *netnstest.VethPair }
 
-// inNS runs fn on an OS thread switched into the namespace. Sockets fn
-// creates belong to the namespace for their whole life and may be used from
-// any goroutine. The thread is never switched back: it exits with the
-// goroutine (LockOSThread without Unlock), so no other goroutine runs in
-// the wrong namespace.
-func (v *vethPair) inNS(t *testing.T, fn func() error) {
-	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		fd, err := unix.Open("/var/run/netns/"+v.NS, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", v.NS, err)
-			return
-		}
-		errc <- fn()
-	}()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-}
+func (v *vethPair) up(t *testing.T)                    { v.Up(t) }
+func (v *vethPair) inNS(t *testing.T, fn func() error) { v.InNS(t, fn) }
 
 // tuple is a direction-free flow key for the test's own bookkeeping.
 type tuple struct {

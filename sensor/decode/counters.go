@@ -24,6 +24,31 @@ type Counters struct {
 
 	// Event counts every Reason seen, fatal or not, indexed by Reason.
 	Event [numReasons]uint64
+
+	// link counts what Suricata has no decoder stats name for (802.11,
+	// radiotap, NFLOG, GTP-U). Each does not report it: the EVE stats schema
+	// rejects unknown decoder.* keys, so these stay internal until polder
+	// has a stats namespace of its own.
+	link linkCounters
+}
+
+// linkCounters are the internal counts of the link layers and tunnels that
+// have no Suricata counter. Frames they count as skipped end decoding with
+// ReasonNone and IPVersion 0, like ARP.
+type linkCounters struct {
+	radiotap       uint64 // radiotap headers skipped
+	wlanData       uint64 // 802.11 data frames (every subtype)
+	wlanMgmt       uint64 // management frames: skipped
+	wlanCtrl       uint64 // control frames: skipped
+	wlanNoData     uint64 // data subtypes without a body (Null, QoS Null, CF-Ack/Poll only): skipped
+	wlanProtected  uint64 // data frames with the Protected bit (WEP, TKIP, CCMP, GCMP): not decodable, skipped
+	wlanFragment   uint64 // 802.11 fragments (More Fragments or fragment number > 0): skipped, no reassembly
+	wlanAMSDU      uint64 // A-MSDU data frames: only the first subframe is decoded
+	wlanNonSNAP    uint64 // bodies that are not LLC/SNAP with an EtherType: skipped
+	wlanUnknown    uint64 // radiotap or 802.11 protocol version other than 0, reserved frame types: skipped
+	nflog          uint64 // NFLOG frames
+	nflogNoPayload uint64 // NFLOG frames without an NFULA_PAYLOAD attribute or with a non-IP family: skipped
+	gtp            uint64 // GTPv1-U G-PDUs decoded through to the inner IP packet
 }
 
 // Each calls fn with every counter's dotted EVE stats name and value, in a

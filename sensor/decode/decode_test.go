@@ -23,7 +23,7 @@ type fixture struct {
 	sp, dp uint16 // see flowPorts
 	pl     int
 	vlans  uint8
-	tunnel uint8
+	tunnel uint16
 	frag   bool
 	event  decode.Reason // a non-fatal event that must be present
 }

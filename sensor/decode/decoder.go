@@ -34,6 +34,7 @@ const (
 	PortVXLAN  = 4789
 	PortTeredo = 3544
 	PortGeneve = 6081
+	PortGTPU   = 2152 // GTPv1-U (3GPP TS 29.281)
 )
 
 // MaxLayers bounds how many encapsulations (GRE, ERSPAN, MPLS pseudowire,
@@ -79,11 +80,24 @@ func (d *Decoder) Decode(p *Packet, f *capture.Frame) Reason {
 	if n > c.MaxPktSize {
 		c.MaxPktSize = n
 	}
-	b := f.Data
 	var r Reason
-	switch f.LinkType {
-	case capture.LinkTypeEthernet:
-		r = d.ethernet(p, b, 0)
+	if f.LinkType == capture.LinkTypeEthernet {
+		r = d.ethernet(p, f.Data, 0)
+	} else {
+		r = d.link(p, f.LinkType, f.Data)
+	}
+	if r != ReasonNone {
+		c.Invalid++
+	}
+	return r
+}
+
+// link decodes the link types other than Ethernet, which Decode handles
+// first so that the common case costs one comparison.
+func (d *Decoder) link(p *Packet, lt capture.LinkType, b []byte) Reason {
+	c := &d.Counters
+	var r Reason
+	switch lt {
 	case capture.LinkTypeRaw:
 		c.Raw++
 		r = d.raw(p, b)
@@ -94,7 +108,7 @@ func (d *Decoder) Decode(p *Packet, f *capture.Frame) Reason {
 		c.Raw++
 		r = d.ipv6(p, b, 0)
 	case capture.LinkTypeNull, capture.LinkTypeLoop:
-		r = d.null(p, b, f.LinkType == capture.LinkTypeLoop)
+		r = d.null(p, b, lt == capture.LinkTypeLoop)
 	case capture.LinkTypeLinuxSLL:
 		if len(b) < 16 {
 			r = d.invalid(p, ReasonSLLPktTooSmall)
@@ -111,9 +125,12 @@ func (d *Decoder) Decode(p *Packet, f *capture.Frame) Reason {
 		}
 		c.SLL++
 		r = d.etherType(p, be16(b), b[20:], 0)
-	}
-	if r != ReasonNone {
-		c.Invalid++
+	case capture.LinkTypeIEEE80211:
+		r = d.wlan(p, b, false)
+	case capture.LinkTypeIEEE80211Radiotap:
+		r = d.radiotap(p, b)
+	case capture.LinkTypeNFLOG:
+		r = d.nflog(p, b)
 	}
 	return r
 }

@@ -53,7 +53,7 @@ type Packet struct {
 	VLAN      [MaxVLAN]uint16 // outermost first
 	VLANCount uint8
 
-	Tunnel uint8 // TunnelXXX bits for encapsulations crossed on the way to the inner IP header
+	Tunnel uint16 // TunnelXXX bits for encapsulations crossed on the way to the inner IP header
 
 	IPVersion uint8 // 4 or 6; 0 when the frame carries no IP
 	Src, Dst  [16]byte
@@ -181,7 +181,7 @@ var (
 
 // Tunnel bits for Packet.Tunnel.
 const (
-	TunnelGRE uint8 = 1 << iota
+	TunnelGRE uint16 = 1 << iota
 	TunnelERSPAN
 	TunnelMPLS
 	TunnelPPPoE
@@ -189,4 +189,5 @@ const (
 	TunnelVXLAN
 	TunnelTeredo
 	TunnelGeneve
+	TunnelGTP // GTPv1-U G-PDU (3GPP TS 29.281) on UDP port 2152
 )

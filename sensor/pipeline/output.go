@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -53,6 +54,9 @@ func newOutput(cfg *Config, opts Options, pktSrc string) (*output, error) {
 func (o *output) write(line []byte) {
 	o.events.Add(1)
 	if err := o.w.Write(line); err != nil {
+		if errors.Is(err, eve.ErrDropped) {
+			return // a socket reader that is gone or slow: counted by the Writer, not fatal
+		}
 		o.errMu.Lock()
 		if o.err == nil {
 			o.err = err

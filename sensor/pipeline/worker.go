@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"github.com/polder-nsm/polder/sensor/applayer"
@@ -109,11 +110,18 @@ type workerCounters struct {
 }
 
 func newWorker(cfg *Config, out *output) *worker {
+	fo := cfg.Flow
+	if fo.Seed == 0 {
+		// flow_id must stay unique across runs and workers: events of many
+		// pcaps and sensors end up in one store, keyed by flow_id. A random
+		// seed also keeps hash placement unpredictable to an attacker.
+		fo.Seed = rand.Uint64()
+	}
 	w := &worker{
 		cfg:   cfg,
 		out:   out,
 		frag:  defrag.NewTable(cfg.Defrag),
-		flows: flow.NewTable(cfg.Flow),
+		flows: flow.NewTable(fo),
 		reasm: stream.NewReassembler(cfg.Stream),
 	}
 	w.h.w = w

@@ -43,9 +43,17 @@ func TestAccuracyTshark(t *testing.T) {
 			if len(parts) < 2 {
 				continue
 			}
-			// tshark joins repeated fields with ','; take the first.
-			host := strings.SplitN(parts[0], ",", 2)[0]
-			want[pairKey(host, parts[1])] = true
+			// tshark joins the fields of several requests in one frame
+			// with ','. Zip hosts and URIs when the counts agree (a URI
+			// may itself hold commas).
+			hosts, uris := strings.Split(parts[0], ","), strings.Split(parts[1], ",")
+			if len(hosts) > 1 && len(hosts) == len(uris) {
+				for i := range hosts {
+					want[pairKey(hosts[i], uris[i])] = true
+				}
+				continue
+			}
+			want[pairKey(hosts[0], parts[1])] = true
 		}
 		f.Close()
 		got := map[string]bool{}
