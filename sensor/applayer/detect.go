@@ -1,8 +1,13 @@
 package applayer
 
-import (
-	"github.com/polder-nsm/polder/sensor/decode"
-	"github.com/polder-nsm/polder/sensor/flow"
+import "github.com/polder-nsm/polder/sensor/flow"
+
+// IP protocol numbers Detect understands (IANA; the same values as
+// decode.IPProtoTCP/UDP, repeated so detection does not depend on the
+// decoder package).
+const (
+	ipProtoTCP = 6
+	ipProtoUDP = 17
 )
 
 // Ports used only as tie-breakers when content alone cannot decide.
@@ -41,9 +46,9 @@ const detectMaxProbe = 512
 func Detect(ipProto uint8, dir flow.Direction, data []byte, srcPort, dstPort uint16) (p Proto, fromClient bool, final bool) {
 	fallback := dir == flow.ToServer
 	switch ipProto {
-	case decode.IPProtoTCP:
+	case ipProtoTCP:
 		return detectTCP(fallback, data, srcPort, dstPort)
-	case decode.IPProtoUDP:
+	case ipProtoUDP:
 		return detectUDP(fallback, data, srcPort, dstPort)
 	}
 	return ProtoUnknown, fallback, true

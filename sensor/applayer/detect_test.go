@@ -12,7 +12,6 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/polder-nsm/polder/internal/corpus"
-	"github.com/polder-nsm/polder/sensor/decode"
 	"github.com/polder-nsm/polder/sensor/flow"
 )
 
@@ -119,9 +118,9 @@ func TestDetectCorpus(t *testing.T) {
 			if len(fps) == 0 {
 				t.Fatal("no payload found")
 			}
-			ipProto := uint8(decode.IPProtoUDP)
+			ipProto := uint8(ipProtoUDP)
 			if tt.tcp {
-				ipProto = decode.IPProtoTCP
+				ipProto = ipProtoTCP
 			}
 			for _, fp := range fps {
 				for _, dir := range []flow.Direction{flow.ToServer, flow.ToClient} {
@@ -159,7 +158,7 @@ func TestDetectCorpus(t *testing.T) {
 }
 
 func TestDetectTable(t *testing.T) {
-	tcp, udp := uint8(decode.IPProtoTCP), uint8(decode.IPProtoUDP)
+	tcp, udp := uint8(ipProtoTCP), uint8(ipProtoUDP)
 	tests := []struct {
 		name       string
 		ipProto    uint8
@@ -203,7 +202,7 @@ func TestDetectTable(t *testing.T) {
 func TestDetectNoAlloc(t *testing.T) {
 	data := []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	if n := testing.AllocsPerRun(100, func() {
-		Detect(decode.IPProtoTCP, flow.ToServer, data, 1, 80)
+		Detect(ipProtoTCP, flow.ToServer, data, 1, 80)
 	}); n != 0 {
 		t.Errorf("Detect allocates %v times", n)
 	}
@@ -218,9 +217,9 @@ func FuzzDetect(f *testing.F) {
 		f.Add([]byte(s), uint16(1), uint16(80), true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, sp, dp uint16, tcp bool) {
-		ipProto := uint8(decode.IPProtoUDP)
+		ipProto := uint8(ipProtoUDP)
 		if tcp {
-			ipProto = decode.IPProtoTCP
+			ipProto = ipProtoTCP
 		}
 		p, _, final := Detect(ipProto, flow.ToServer, data, sp, dp)
 		if !final && len(data) >= detectMaxProbe {
@@ -242,7 +241,7 @@ func BenchmarkDetect(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, in := range inputs {
-			Detect(decode.IPProtoTCP, flow.ToServer, in, 40000, 80)
+			Detect(ipProtoTCP, flow.ToServer, in, 40000, 80)
 		}
 	}
 }

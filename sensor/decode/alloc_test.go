@@ -20,6 +20,11 @@ var hotFixtures = []string{
 	"vxlan",
 	"ipv6 fragment",
 	"tcp bad mss len",
+	"radiotap qos data fcs",
+	"80211 4addr qos htc",
+	"nflog ipv4 tcp",
+	"gtp ipv4 tcp",
+	"gtp ext chain",
 }
 
 func fixtureFrame(t testing.TB, name string) capture.Frame {
@@ -56,6 +61,23 @@ func TestDecodeAllocs(t *testing.T) {
 
 func BenchmarkDecode(b *testing.B) {
 	for _, name := range hotFixtures[:5] {
+		f := fixtureFrame(b, name)
+		b.Run(name, func(b *testing.B) {
+			var d decode.Decoder
+			var p decode.Packet
+			b.ReportAllocs()
+			b.SetBytes(int64(len(f.Data)))
+			for b.Loop() {
+				d.Decode(&p, &f)
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeLink covers the link types and tunnel that are off the
+// Ethernet fast path: 802.11 with radiotap, NFLOG and GTP-U.
+func BenchmarkDecodeLink(b *testing.B) {
+	for _, name := range []string{"radiotap qos data fcs", "nflog ipv4 tcp", "gtp ipv4 tcp"} {
 		f := fixtureFrame(b, name)
 		b.Run(name, func(b *testing.B) {
 			var d decode.Decoder

@@ -26,6 +26,15 @@ type fixture struct {
 	tunnel uint16
 	frag   bool
 	event  decode.Reason // a non-fatal event that must be present
+	count  string        // an internal link counter that must be 1 (see decode.LinkCounts)
+	// truncNoIP says a cut may also be a complete frame without IP: NFLOG
+	// attributes end on a boundary, and a message without NFULA_PAYLOAD is
+	// valid.
+	truncNoIP bool
+	// tail is how many trailing bytes the decoded packet does not use
+	// (attribute padding, later A-MSDU subframes): cuts inside them still
+	// decode.
+	tail int
 }
 
 func unhex(t testing.TB, s string) []byte {
@@ -47,6 +56,11 @@ func TestDecodeFixtures(t *testing.T) {
 			got := d.Decode(&p, &f)
 			if got != fx.want {
 				t.Fatalf("Decode = %v, want %v (events %v)", got, fx.want, p.Events)
+			}
+			if fx.count != "" {
+				if n, ok := decode.LinkCounts(&d.Counters)[fx.count]; !ok || n != 1 {
+					t.Errorf("link counter %s = %d (known %v), want 1", fx.count, n, ok)
+				}
 			}
 			if got != decode.ReasonNone {
 				if !p.Events.Has(got) || d.Counters.Event[got] != 1 || d.Counters.Invalid != 1 {
@@ -105,6 +119,9 @@ func TestDecodeTruncated(t *testing.T) {
 			f := capture.Frame{Data: full[:n], OrigLen: len(full), LinkType: fx.lt}
 			r := d.Decode(&p, &f)
 			if !fx.check || fx.ipv == 0 || fx.want != decode.ReasonNone || strings.Contains(fx.name, "padded") {
+				continue
+			}
+			if r == decode.ReasonNone && (fx.truncNoIP && p.IPVersion == 0 || n >= len(full)-fx.tail) {
 				continue
 			}
 			if r == decode.ReasonNone {
@@ -275,4 +292,47 @@ var fixtures = []fixture{
 	{name: "null short", lt: capture.LinkTypeNull, hex: "000000", want: decode.ReasonLTNullPktTooSmall},
 	{name: "sctp", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002512344000408400000a0000010a00000213880050000000010000000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 132, sp: 5000, dp: 80, pl: 5, check: true},
 	{name: "sctp short", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500001c12344000408400000a0000010a0000020000000000000000", want: decode.ReasonSCTPPktTooSmall},
+
+	// IEEE 802.11 (with and without radiotap), NFLOG and GTP-U. Malformed
+	// 802.11 and radiotap headers report ethernet.pkt_too_small and NFLOG
+	// headers sll.pkt_too_small: Suricata has no events for these layers.
+	{name: "radiotap qos data fcs", lt: capture.LinkTypeIEEE80211Radiotap, hex: "00001200070000000102030405060708100c88013a0100112233445566778899aabbccddeeff001110000000aaaa0300000008004500002d12344000400600000a0000010a00000204d20050000003e8000007d0501820000000000068656c6c6fdeadbeef", want: decode.ReasonNone, ipv: 4, proto: 6, sp: 1234, dp: 80, pl: 5, check: true},
+	{name: "radiotap datapad qos", lt: capture.LinkTypeIEEE80211Radiotap, hex: "00000a0006000000200c88013a0100112233445566778899aabbccddeeff0011100000000000aaaa030000000800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, check: true},
+	{name: "radiotap ext present", lt: capture.LinkTypeIEEE80211Radiotap, hex: "00001a000700008000000000000000000102030405060708000c08013a0100112233445566778899aabbccddeeff00111000aaaa030000000800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, check: true},
+	{name: "radiotap len beyond", lt: capture.LinkTypeIEEE80211Radiotap, hex: "000020000f00000000000000", want: decode.ReasonEthernetPktTooSmall},
+	{name: "radiotap short", lt: capture.LinkTypeIEEE80211Radiotap, hex: "000008", want: decode.ReasonEthernetPktTooSmall},
+	{name: "80211 data ipv6", lt: capture.LinkTypeIEEE80211, hex: "08023a0100112233445566778899aabbccddeeff00111000aaaa0300000086dd60000000000d114020010db800000000000000000000000120010db800000000000000000000000203e80035000d000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 17, sp: 1000, dp: 53, pl: 5, check: true},
+	{name: "80211 4addr qos htc", lt: capture.LinkTypeIEEE80211, hex: "88833a0100112233445566778899aabbccddeeff00111000223344556677050000000000aaaa030000000800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, check: true},
+	{name: "80211 amsdu", lt: capture.LinkTypeIEEE80211, hex: "88013a0100112233445566778899aabbccddeeff00111000800000112233445566778899aabb0029aaaa030000000800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f00000000112233445566778899aabb0029aaaa030000000800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, count: "wlanAMSDU", tail: 58, check: true},
+	{name: "80211 bridge tunnel snap", lt: capture.LinkTypeIEEE80211, hex: "08013a0100112233445566778899aabbccddeeff00111000aaaa030000f80800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, check: true},
+	{name: "80211 protected", lt: capture.LinkTypeIEEE80211, hex: "88413a0100112233445566778899aabbccddeeff001110000000010000200000000055555555555555555555555555555555555555555555555555555555555555555555555555555555", want: decode.ReasonNone, ipv: 0, count: "wlanProtected", check: true},
+	{name: "80211 beacon", lt: capture.LinkTypeIEEE80211, hex: "80000000ffffffffffff66778899aabb66778899aabb10000000000000000000640011040000", want: decode.ReasonNone, ipv: 0, count: "wlanMgmt", check: true},
+	{name: "80211 ack", lt: capture.LinkTypeIEEE80211, hex: "d4000000001122334455", want: decode.ReasonNone, ipv: 0, count: "wlanCtrl", check: true},
+	{name: "80211 qos null", lt: capture.LinkTypeIEEE80211, hex: "c8013a0100112233445566778899aabbccddeeff001110000000", want: decode.ReasonNone, ipv: 0, count: "wlanNoData", check: true},
+	{name: "80211 fragment", lt: capture.LinkTypeIEEE80211, hex: "08053a0100112233445566778899aabbccddeeff00111000aaaa030000000800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 0, count: "wlanFragment", check: true},
+	{name: "80211 stp llc", lt: capture.LinkTypeIEEE80211, hex: "08013a0100112233445566778899aabbccddeeff001110004242030000000000000000000000000000000000000000000000000000000000000000000000", want: decode.ReasonNone, ipv: 0, count: "wlanNonSNAP", check: true},
+	{name: "80211 eapol", lt: capture.LinkTypeIEEE80211, hex: "88023a0100112233445566778899aabbccddeeff001110000000aaaa03000000888e0203005f", want: decode.ReasonNone, ipv: 0, event: decode.ReasonEthernetUnknownEthertype, check: true},
+	{name: "80211 data header cut", lt: capture.LinkTypeIEEE80211, hex: "08013a0100112233445566778899aabbccddeeff", want: decode.ReasonEthernetPktTooSmall},
+	{name: "80211 snap cut", lt: capture.LinkTypeIEEE80211, hex: "08013a0100112233445566778899aabbccddeeff00111000aaaa0300", want: decode.ReasonEthernetPktTooSmall},
+	{name: "80211 empty body", lt: capture.LinkTypeIEEE80211, hex: "08013a0100112233445566778899aabbccddeeff00111000", want: decode.ReasonEthernetPktTooSmall},
+	{name: "80211 amsdu length beyond", lt: capture.LinkTypeIEEE80211, hex: "88013a0100112233445566778899aabbccddeeff00111000800000112233445566778899aabb0400aaaa030000000800", want: decode.ReasonEthernetPktTooSmall},
+	{name: "nflog ipv4 tcp", lt: capture.LinkTypeNFLOG, hex: "02000001080001000800030009000a0065746830000000000800050000000002310009004500002d12344000400600000a0000010a00000204d20050000003e8000007d0501820000000000068656c6c6f000000", want: decode.ReasonNone, ipv: 4, proto: 6, sp: 1234, dp: 80, pl: 5, truncNoIP: true, count: "nflog", tail: 3, check: true},
+	{name: "nflog ipv6 udp", lt: capture.LinkTypeNFLOG, hex: "0a0000010800010086dd03003900090060000000000d114020010db800000000000000000000000120010db800000000000000000000000203e80035000d000068656c6c6f000000", want: decode.ReasonNone, ipv: 6, proto: 17, sp: 1000, dp: 53, pl: 5, truncNoIP: true, tail: 3, check: true},
+	{name: "nflog big endian", lt: capture.LinkTypeNFLOG, hex: "02000001000800010800030000250009450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f000000", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, truncNoIP: true, tail: 3, check: true},
+	{name: "nflog unspec family ipv4", lt: capture.LinkTypeNFLOG, hex: "0000000125000900450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f000000", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, truncNoIP: true, tail: 3, check: true},
+	{name: "nflog no payload", lt: capture.LinkTypeNFLOG, hex: "02000001080001000800030009000a0065746830000000000800050000000002", want: decode.ReasonNone, ipv: 0, count: "nflogNoPayload", check: true},
+	{name: "nflog tlv len below 4", lt: capture.LinkTypeNFLOG, hex: "0200000102000100", want: decode.ReasonSLLPktTooSmall},
+	{name: "nflog attr beyond", lt: capture.LinkTypeNFLOG, hex: "0200000140000a0065746830", want: decode.ReasonSLLPktTooSmall},
+	{name: "nflog short", lt: capture.LinkTypeNFLOG, hex: "0200", want: decode.ReasonSLLPktTooSmall},
+	{name: "nflog payload cut", lt: capture.LinkTypeNFLOG, hex: "02000001080001000800030009000a0065746830000000000800050000000002310009004500002d12344000400600000a0000010a00000204d20050000003e8000007d0501820000000", want: decode.ReasonIPv4TruncPkt},
+	{name: "nflog family v4 payload v6", lt: capture.LinkTypeNFLOG, hex: "020000013900090060000000000d114020010db800000000000000000000000120010db800000000000000000000000203e80035000d000068656c6c6f000000", want: decode.ReasonIPv4WrongIPVersion},
+	{name: "gtp ipv4 tcp", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500005112344000401100000a0000010a00000208680868003d000030ff002d000000014500002d12344000400600000a0000010a00000204d20050000003e8000007d0501820000000000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 6, sp: 1234, dp: 80, pl: 5, tunnel: decode.TunnelGTP, count: "gtp", check: true},
+	{name: "gtp seq ipv6 udp", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500005d12344000401100000a0000010a000002086808680049000032ff0039000000010007000060000000000d114020010db800000000000000000000000120010db800000000000000000000000203e80035000d000068656c6c6f", want: decode.ReasonNone, ipv: 6, proto: 17, sp: 1000, dp: 53, pl: 5, tunnel: decode.TunnelGTP, check: true},
+	{name: "gtp ext chain", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb86dd600000000041114020010db800000000000000000000000120010db80000000000000000000000029c4008680041000034ff0031000000010000008501aabb850200000000000000450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelGTP, check: true},
+	{name: "gtp npdu flag", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500004912344000401100000a0000010a000002086808680035000031ff00250000000100000700450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 1111, dp: 2222, pl: 5, tunnel: decode.TunnelGTP, check: true},
+	{name: "gtp echo request", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500002812344000401100000a0000010a0000020868086800140000320100040000000100010000", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 2152, dp: 2152, pl: 12, check: true},
+	{name: "gtp bad ext length", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500004d12344000401100000a0000010a000002086808680039000034ff0029000000010000008500100000450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 2152, dp: 2152, pl: 49, check: true},
+	{name: "gtp non-ip tpdu", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500005312344000401100000a0000010a00000208680868003f000030ff002f0000000100112233445566778899aabb0800450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 2152, dp: 2152, pl: 55, check: true},
+	{name: "gtp length beyond", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500004512344000401100000a0000010a000002086808680031000030ff010000000001450000211234400040110000c0a80001c0a80002045708ae000d000068656c6c6f", want: decode.ReasonNone, ipv: 4, proto: 17, sp: 2152, dp: 2152, pl: 41, check: true},
+	{name: "gtp inner truncated", lt: capture.LinkTypeEthernet, hex: "00112233445566778899aabb08004500004212344000401100000a0000010a00000208680868002e000030ff001e000000014500002d12344000400600000a0000010a00000204d20050000003e80000", want: decode.ReasonIPv4TruncPkt},
 }

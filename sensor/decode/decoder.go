@@ -38,7 +38,7 @@ const (
 )
 
 // MaxLayers bounds how many encapsulations (GRE, ERSPAN, MPLS pseudowire,
-// IP-in-IP, VXLAN, Teredo, PPPoE) one frame may cross. Suricata's
+// IP-in-IP, VXLAN, Teredo, GTP-U, PPPoE) one frame may cross. Suricata's
 // decoder.max-layers defaults to 16; eight is plenty for real traffic and
 // keeps the recursion shallow. Deeper frames are invalid with
 // ReasonTooManyLayers.
@@ -61,7 +61,12 @@ type Decoder struct {
 // invalid and should be dropped, like Suricata's invalid packets; the reason
 // is also in p.Events and counted. Non-fatal anomalies are only in p.Events.
 // Frames of a link type the decoder does not know return ReasonNone with
-// IPVersion 0.
+// IPVersion 0, and so do frames of a known link type that carry nothing to
+// follow: 802.11 management, control, body-less, protected (encrypted) and
+// fragmented data frames, NFLOG messages without a payload. Link types:
+// Ethernet, raw IP (101, 228, 229), BSD loopback (0, 108), Linux SLL and
+// SLL2, PPP (9), IEEE 802.11 (105) with or without radiotap (127), NFLOG
+// (239).
 //
 // p.Data, p.Payload alias f.Data. Decode never allocates and never panics.
 func (d *Decoder) Decode(p *Packet, f *capture.Frame) Reason {

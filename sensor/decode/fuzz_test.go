@@ -8,10 +8,13 @@ import (
 )
 
 // fuzzLinkTypes are the link types FuzzDecode picks from with its first
-// input byte, so one target covers every entry point.
+// input byte (modulo the length), so one target covers every entry point.
+// Append only: when the list grows, rewrite the first byte of the inputs in
+// testdata/fuzz/FuzzDecode to their index so they keep their link type.
 var fuzzLinkTypes = []capture.LinkType{
 	capture.LinkTypeEthernet, capture.LinkTypeRaw, capture.LinkTypeIPv4, capture.LinkTypeIPv6,
 	capture.LinkTypeNull, capture.LinkTypeLoop, capture.LinkTypeLinuxSLL, capture.LinkTypeLinuxSLL2, 9,
+	capture.LinkTypeIEEE80211, capture.LinkTypeIEEE80211Radiotap, capture.LinkTypeNFLOG,
 }
 
 // FuzzDecode checks that no input panics, that a fatal reason is named and

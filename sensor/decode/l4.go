@@ -193,8 +193,8 @@ func (d *Decoder) tcpOptions(p *Packet, o []byte) {
 
 // udp decodes a UDP header. The UDP length must be at least 8 and fit in the
 // IP payload; bytes after it are not payload (Suricata uses the UDP length).
-// UDP on the VXLAN, Geneve and Teredo ports is followed into the tunnel when the
-// payload checks out, otherwise it stays plain UDP.
+// UDP on the VXLAN, Geneve, Teredo and GTP-U ports is followed into the
+// tunnel when the payload checks out, otherwise it stays plain UDP.
 func (d *Decoder) udp(p *Packet, b []byte, depth int) Reason {
 	if len(b) < 8 {
 		return d.invalid(p, ReasonUDPHlenTooSmall)
@@ -249,7 +249,68 @@ func (d *Decoder) udp(p *Packet, b []byte, depth int) Reason {
 			return d.ipv6(p, in, depth+1)
 		}
 	}
+	if sp == PortGTPU || dp == PortGTPU {
+		return d.gtpU(p, pl, depth)
+	}
 	return ReasonNone
+}
+
+// gtpU follows a GTPv1-U G-PDU (3GPP TS 29.281 section 5) to the user IP
+// packet it carries: the 8-byte header, the 4 optional bytes (sequence
+// number, N-PDU number, next extension header type) present when any of the
+// E, S or PN flags is set, and, when E is set, the chain of extension
+// headers (a length in 4-byte units, contents, next type; 0 ends it). The
+// GTP length bounds the inner packet. Anything else on port 2152 (echo,
+// error indication, end marker, version 0 or GTP', a header that does not
+// fit, a non-IP T-PDU) stays a plain UDP packet, as with the other UDP
+// tunnels. The inner IP header becomes the packet's, and Tunnel gets
+// TunnelGTP. Suricata has no GTP decoder and no decoder.gtp counter; the
+// count is internal.
+func (d *Decoder) gtpU(p *Packet, b []byte, depth int) Reason {
+	// Version 1 and protocol type GTP (not GTP'), message type G-PDU.
+	if len(b) < 8 || b[0]&0xf0 != 0x30 || b[1] != 0xff {
+		return ReasonNone
+	}
+	n := 8 + int(be16(b[2:]))
+	if n > len(b) {
+		return ReasonNone
+	}
+	b = b[:n]
+	hl := 8
+	if b[0]&0x07 != 0 {
+		hl = 12
+		if hl > n {
+			return ReasonNone
+		}
+		if b[0]&0x04 != 0 {
+			for next := b[11]; next != 0; {
+				if hl >= n {
+					return ReasonNone
+				}
+				l := int(b[hl]) * 4
+				if l == 0 || hl+l > n {
+					return ReasonNone
+				}
+				next = b[hl+l-1]
+				hl += l
+			}
+		}
+	}
+	if hl >= n {
+		return ReasonNone
+	}
+	in := b[hl:]
+	v := in[0] >> 4
+	if v != 4 && v != 6 {
+		return ReasonNone
+	}
+	d.Counters.link.gtp++
+	p.Tunnel |= TunnelGTP
+	p.SrcPort, p.DstPort = 0, 0 // the outer ports must not stay on an inner ICMP packet
+	if v == 4 {
+		return d.ipv4(p, in, depth+1)
+	}
+	return d.ipv6(p, in, depth+1)
 }
 
 // teredo returns the IPv6 packet inside a Teredo UDP payload (RFC 4380),

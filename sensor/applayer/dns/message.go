@@ -1,5 +1,15 @@
-// Package dns parses DNS messages (RFC 1035) from UDP datagrams and from TCP
-// streams with their two-byte length prefix.
+// Package dns parses DNS messages (RFC 1035; AAAA RFC 3596, SRV RFC 2782,
+// EDNS OPT RFC 6891, DNSSEC types kept opaque) from UDP datagrams
+// (Parse, ParseDatagram, DatagramParser) and from TCP streams with their
+// two-byte length prefix (StreamParser), the way Suricata's DNS parser
+// reads them: names keep their raw label bytes (AppendName renders them
+// as Suricata's EVE does), rdata is rendered as Suricata logs it, and a
+// message cut short keeps what parsed (Message.Truncated).
+//
+// Every read is bounds-checked; work per message is bounded by MaxRecords,
+// MaxPointers and MaxNameLen, memory per TCP direction by MaxStreamBuffer.
+// Parse and the parsers do not allocate once a Message's storage has
+// grown. Errors are a few sentinels for the caller to count.
 package dns
 
 import "time"

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gopacket/gopacket/layers"
+
 	"github.com/polder-nsm/polder/internal/corpus"
 )
 
@@ -112,5 +114,50 @@ func TestCorpusLength(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCorpusOneDirection replays real captures with one direction removed,
+// as seen behind asymmetric routing or a one-way tap, and with the
+// handshake missing: the request side alone must still give method, host
+// and URI; the response side alone, status and length.
+func TestCorpusOneDirection(t *testing.T) {
+	for _, name := range []string{"get.pcap", "pipelined-requests.pcap", "get-gzip.pcap"} {
+		rel := filepath.Join("zeek", "http", name)
+		want := readEVE(t, corpus.Path(t, "reference", "suricata-7.0.4-etopen", rel+".eve.json"))
+		path := corpus.Path(t, "pcaps", rel)
+		t.Run(name+"/requests only", func(t *testing.T) {
+			got := replayPcapFilter(t, path, func(tl *layers.TCP) bool { return tl.SrcPort == 80 || tl.SYN })
+			if len(got) != len(want) {
+				t.Fatalf("got %d transactions, want %d", len(got), len(want))
+			}
+			for i, g := range got {
+				w := want[i]
+				if string(g.Method) != w.Method || string(g.Host) != w.Hostname || string(g.URI) != w.URL || g.HasResponse {
+					t.Errorf("tx %d: %s %s %s (response %v), want %s %s %s", i, g.Method, g.Host, g.URI, g.HasResponse, w.Method, w.Hostname, w.URL)
+				}
+			}
+		})
+		t.Run(name+"/responses only", func(t *testing.T) {
+			got := replayPcapFilter(t, path, func(tl *layers.TCP) bool { return tl.DstPort == 80 || tl.SYN })
+			if len(got) != len(want) {
+				t.Fatalf("got %d transactions, want %d", len(got), len(want))
+			}
+			for i, g := range got {
+				w := want[i]
+				if g.Status != w.Status || g.ResponseBodyLen != w.Length || len(g.Method) != 0 {
+					t.Errorf("tx %d: status %d length %d, want %d %d", i, g.Status, g.ResponseBodyLen, w.Status, w.Length)
+				}
+			}
+		})
+	}
+}
+
+// TestCorpusMidStream: a capture that starts after the handshake (Suricata
+// logs nothing for it) still gives the transaction tshark shows.
+func TestCorpusMidStream(t *testing.T) {
+	got := replayPcap(t, corpus.Path(t, "pcaps", "zeek", "http", "get_nosyn.pcap"))
+	if len(got) != 1 || string(got[0].Host) != "bro.org" || string(got[0].URI) != "/download/CHANGES.bro-aux.txt" || got[0].Status != 200 {
+		t.Fatalf("got %+v", views(got))
 	}
 }

@@ -60,13 +60,14 @@ type side struct {
 	clen      int64 // Content-Length, -1 none
 	enc       encoding
 	hole      bool // body lost bytes to a gap: stop keeping it
-	noBody    bool
 }
 
 // Parser parses both directions of one HTTP/1.x flow into Transactions.
 // It is not safe for concurrent use: the worker that owns the flow calls
-// it. Create it when the flow is detected as HTTP; it holds no buffers
-// until a line spans two Parse calls or a body is kept.
+// it. Create it when the flow is detected as HTTP: it costs one small
+// allocation; the 4 KiB arena block holding transaction fields, the line
+// buffer (only when a line spans two Parse calls) and bodies come later,
+// on demand.
 type Parser struct {
 	opts    Options
 	stats   *Stats
@@ -76,7 +77,6 @@ type Parser struct {
 	req     side
 	resp    side
 	arena   arena
-	tunnel  bool
 	// owed counts requests emitted early (MaxPendingTx) whose responses
 	// have not arrived: the next that many responses are theirs.
 	owed int
@@ -697,7 +697,6 @@ func (p *Parser) endHeaders(s *side, dir flow.Direction, emit func(*Transaction)
 		// The connection now carries another protocol (RFC 9110 §9.3.6,
 		// §15.2.2). Stop parsing both directions.
 		p.stats.Tunnels++
-		p.tunnel = true
 		p.finish(s, dir, emit)
 		if p.req.tx != nil && !p.req.tx.RequestDone {
 			p.req.tx.RequestDone = true

@@ -44,6 +44,13 @@ type replayFlow struct {
 // returning the transactions in emission order.
 func replayPcap(t testing.TB, path string) []*Transaction {
 	t.Helper()
+	return replayPcapFilter(t, path, nil)
+}
+
+// replayPcapFilter is replayPcap with packets for which drop returns true
+// left out (to simulate one-direction captures).
+func replayPcapFilter(t testing.TB, path string, drop func(*layers.TCP) bool) []*Transaction {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("open pcap: %v", err)
@@ -102,7 +109,7 @@ func replayPcap(t testing.TB, path string) []*Transaction {
 				nl = n
 			}
 		}
-		if tl == nil || nl == nil {
+		if tl == nil || nl == nil || (drop != nil && drop(tl)) {
 			continue
 		}
 		srcEP := nl.NetworkFlow().Src().String() + ":" + tl.SrcPort.String()

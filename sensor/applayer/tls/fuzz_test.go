@@ -21,18 +21,7 @@ func FuzzTLSParse(f *testing.F) {
 		f.Add(append(append([]byte(nil), c...), s...), uint16(len(c)), uint16(len(c)/2))
 	}
 	f.Add(mustHex("801f0103010006000000100000040000050a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a"), uint16(40), uint16(3))
-	var cnt int
 	f.Fuzz(func(t *testing.T, b []byte, k, cut uint16) {
-		cnt++
-		if cnt%1000 == 0 {
-			os.WriteFile("/tmp/fzcount", []byte(itoa(cnt)+" "+itoa(len(b))), 0o644)
-		}
-		st := time.Now()
-		defer func() {
-			if d := time.Since(st); d > time.Second {
-				os.WriteFile("/tmp/fzslow", b, 0o644)
-			}
-		}()
 		n := int(k) % (len(b) + 1)
 		client, server := b[:n], b[n:]
 		whole := run(client, server, nil, nil)

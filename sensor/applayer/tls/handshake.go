@@ -1,5 +1,16 @@
 // Package tls parses the cleartext part of TLS sessions: records, the
 // ClientHello and ServerHello, and certificates where visible (TLS ≤ 1.2).
+//
+// Parser takes each direction's TCP payload in order, in any
+// segmentation, and fills a Session: SNI, ALPN, JA3/JA3S (Salesforce,
+// GREASE removed, as Suricata logs them), JA4 (FoxIO), the server's first
+// certificate (subject and issuer as Suricata prints them, serial,
+// SHA-1 fingerprint, validity), the negotiated version (VersionString
+// gives Suricata's text) and the Encrypted hook for bypass. It finds its
+// way into flows picked up mid-stream or after a gap by scanning for a
+// plausible record header, tolerates SSLv2-compatible hellos, and keeps
+// memory bounded (one record plus MaxHandshake per direction; larger
+// certificates are hashed as they stream past).
 package tls
 
 import "time"

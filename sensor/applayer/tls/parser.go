@@ -125,9 +125,13 @@ func (p *Parser) Done() bool {
 	return p.sess.HasServerHello && (p.certDone || p.helloDone || p.serverFinished)
 }
 
-// Failed reports that both directions were given up (no TLS record header
-// found within MaxResyncScan bytes): the flow is not TLS.
-func (p *Parser) Failed() bool { return p.dirs[0].failed && p.dirs[1].failed }
+// Failed reports that every direction that carried data was given up (no
+// TLS record header found within MaxResyncScan bytes): the flow is not
+// TLS and the caller can stop feeding it.
+func (p *Parser) Failed() bool {
+	d0, d1 := &p.dirs[0], &p.dirs[1]
+	return (d0.failed || d1.failed) && (d0.failed || !d0.started) && (d1.failed || !d1.started)
+}
 
 // Parse consumes data, the next in-order TCP payload bytes of direction
 // dir, at time now. data is not retained: at most one partial record and

@@ -204,6 +204,13 @@ func TestMidStream(t *testing.T) {
 	if !p.Failed() {
 		t.Error("zeros not given up")
 	}
+	p = NewParser()
+	for i := 0; i < MaxResyncScan/len(zero)+2; i++ {
+		p.Parse(flow.ToServer, zero, time.Time{})
+	}
+	if !p.Failed() {
+		t.Error("one-sided zeros not given up")
+	}
 }
 
 func mustHex(s string) []byte {

@@ -137,7 +137,7 @@ func TestTsharkCorpusSNI(t *testing.T) {
 		needTshark(t)
 	}
 	rels, abs := corpus.Pcaps(t)
-	var both, onlyUs, onlyThem int
+	var both, onlyUs, onlyThem, ja3OK, ja3N int
 	for i, rel := range rels {
 		var out []byte
 		var err error
@@ -145,13 +145,14 @@ func TestTsharkCorpusSNI(t *testing.T) {
 			out, err = os.ReadFile(filepath.Join(cache, strings.ReplaceAll(rel, "/", "__")+".tls"))
 		} else {
 			out, err = exec.CommandContext(t.Context(), tsharkPath, "-n", "-r", abs[i], "-Y", "tcp && tls.handshake.type==1",
-				"-T", "fields", "-e", "tcp.stream", "-e", "tls.handshake.extensions_server_name").Output()
+				"-T", "fields", "-e", "tcp.stream", "-e", "tls.handshake.extensions_server_name",
+				"-e", "tls.handshake.ja3_full", "-e", "tls.handshake.ja3").Output()
 		}
 		if err != nil {
 			t.Logf("%s: %v", rel, err)
 			continue
 		}
-		want := map[string]bool{}
+		want, wantJA3 := map[string]bool{}, map[string]bool{}
 		for _, line := range strings.Split(string(out), "\n") {
 			f := strings.Split(line, "\t")
 			if len(f) >= 2 && f[1] != "" {
@@ -159,11 +160,25 @@ func TestTsharkCorpusSNI(t *testing.T) {
 					want[strings.ToLower(n)] = true
 				}
 			}
+			if len(f) >= 4 && f[3] != "" {
+				wantJA3[strings.Split(f[3], ",")[0]] = true
+			}
 		}
-		got := map[string]bool{}
+		got, gotJA3 := map[string]bool{}, map[string]bool{}
 		for _, p := range parseUpgradedFlows(t, abs[i]) {
 			if sni := p.Session().SNI; len(sni) > 0 {
 				got[strings.ToLower(string(sni))] = true
+			}
+			if h := p.Session().JA3HashHex(); h != "" && !p.Session().SSLv2Hello {
+				gotJA3[h] = true
+			}
+		}
+		for h := range wantJA3 {
+			ja3N++
+			if gotJA3[h] {
+				ja3OK++
+			} else {
+				t.Logf("%s: tshark JA3 %s not ours", rel, h)
 			}
 		}
 		for n := range want {
@@ -185,6 +200,9 @@ func TestTsharkCorpusSNI(t *testing.T) {
 	t.Logf("SNI: %d agree, %d tshark only, %d ours only: %.2f%%", both, onlyThem, onlyUs, 100*float64(both)/float64(max(total, 1)))
 	if float64(both) < 0.97*float64(total) {
 		t.Errorf("SNI agreement below 97%%")
+	}
+	{
+		t.Logf("JA3 (cache or tshark -e tls.handshake.ja3): %d of %d distinct tshark hashes found", ja3OK, ja3N)
 	}
 }
 
