@@ -61,8 +61,4 @@ type Session struct {
 
 	SessionResumed bool
 	Encrypted      bool // both sides changed cipher spec / handshake finished: the bypass hook
-
-	// CertParseError is set when crypto/x509 refused the first certificate
-	// and the fields above came from the minimal fallback parser.
-	CertParseError bool
 }
