@@ -16,11 +16,7 @@ import (
 // entries are keyed by pcap path, size, mtime, tshark version and args.
 func tsharkForTest(t *testing.T) *Tshark {
 	t.Helper()
-	dir := os.Getenv("POLDER_TSHARK_CACHE")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "polder-tshark-cache")
-	}
-	ts := &Tshark{CacheDir: dir}
+	ts := &Tshark{CacheDir: DefaultCacheDir()}
 	v, err := ts.Version(t.Context())
 	if err != nil {
 		if errors.Is(err, ErrNoTshark) && os.Getenv("CI") != "true" {
@@ -28,7 +24,7 @@ func tsharkForTest(t *testing.T) *Tshark {
 		}
 		t.Fatalf("oracle needs tshark: %v", err)
 	}
-	t.Logf("%s, cache %s", v, dir)
+	t.Logf("%s, cache %s", v, ts.CacheDir)
 	return ts
 }
 

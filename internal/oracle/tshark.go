@@ -74,6 +74,16 @@ type Tshark struct {
 	verErr  error
 }
 
+// DefaultCacheDir is where tests cache tshark's output unless
+// POLDER_TSHARK_CACHE names another directory: one cache shared by every
+// test binary of a run, so the corpus is dissected once.
+func DefaultCacheDir() string {
+	if d := os.Getenv("POLDER_TSHARK_CACHE"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "polder-tshark-cache")
+}
+
 // TsharkSets runs tshark on pcap, uncached, and returns its Sets. If
 // tshark fails part-way (a truncated capture) the Sets hold what it
 // printed before failing and err says why.

@@ -34,8 +34,14 @@ func (h *streamHandler) Data(dir flow.Direction, b []byte) {
 	if st.proto == applayer.ProtoUnknown {
 		data := b
 		if len(st.detect[dir]) > 0 {
-			st.detect[dir] = append(st.detect[dir], b...)
-			data = st.detect[dir]
+			if h.startsMessage(dir, b) {
+				// The undecided bytes were another protocol's (a
+				// STARTTLS command line); a clear opening starts over.
+				st.detect[dir] = st.detect[dir][:0]
+			} else {
+				st.detect[dir] = append(st.detect[dir], b...)
+				data = st.detect[dir]
+			}
 		}
 		switch h.detect(dir, data) {
 		case detectMore:
@@ -64,6 +70,18 @@ func (h *streamHandler) Data(dir flow.Direction, b []byte) {
 		return
 	}
 	h.feed(dir, b)
+}
+
+// startsMessage reports whether b alone is recognised as the start of a
+// protocol message, without touching any state.
+func (h *streamHandler) startsMessage(dir flow.Direction, b []byte) bool {
+	k := &h.fl.Key
+	sp, dp := k.SrcPort, k.DstPort
+	if dir == flow.ToClient {
+		sp, dp = dp, sp
+	}
+	p, _, final := applayer.Detect(decode.IPProtoTCP, dir, b, sp, dp)
+	return final && p != applayer.ProtoUnknown && p != applayer.ProtoFailed
 }
 
 // changeProto detects a protocol change at the start of a chunk: TLS after

@@ -186,7 +186,7 @@ func TestCorpusAgreementTshark(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus-wide test; run without -short")
 	}
-	ts := &oracle.Tshark{CacheDir: os.Getenv("POLDER_TSHARK_CACHE")}
+	ts := &oracle.Tshark{CacheDir: oracle.DefaultCacheDir()}
 	if _, err := ts.Version(t.Context()); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("tshark is the oracle of this test and is missing in CI (make deps installs it): %v", err)

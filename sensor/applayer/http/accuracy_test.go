@@ -46,14 +46,22 @@ func TestAccuracyTshark(t *testing.T) {
 			// tshark joins the fields of several requests in one frame
 			// with ','. Zip hosts and URIs when the counts agree (a URI
 			// may itself hold commas).
-			hosts, uris := strings.Split(parts[0], ","), strings.Split(parts[1], ",")
+			method := ""
+			if len(parts) > 2 {
+				method = parts[2]
+			}
+			hosts, uris, methods := strings.Split(parts[0], ","), strings.Split(parts[1], ","), strings.Split(method, ",")
 			if len(hosts) > 1 && len(hosts) == len(uris) {
 				for i := range hosts {
-					want[pairKey(hosts[i], uris[i])] = true
+					m := ""
+					if i < len(methods) {
+						m = methods[i]
+					}
+					addPair(want, oracleHost(hosts[i], uris[i], m), uris[i])
 				}
 				continue
 			}
-			want[pairKey(hosts[0], parts[1])] = true
+			addPair(want, oracleHost(hosts[0], parts[1], methods[0]), parts[1])
 		}
 		f.Close()
 		got := map[string]bool{}
@@ -64,7 +72,7 @@ func TestAccuracyTshark(t *testing.T) {
 			if !tx.reqSeen {
 				continue
 			}
-			got[pairKey(string(tx.Host), string(tx.URI))] = true
+			addPair(got, string(tx.Host), string(tx.URI))
 		}
 		var r row
 		r.rel = rel
@@ -105,4 +113,28 @@ func TestAccuracyTshark(t *testing.T) {
 func pairKey(host, uri string) string {
 	h, _ := splitHostPort([]byte(host))
 	return strings.ToLower(string(trimDots(h))) + " " + uri
+}
+
+// oracleHost applies the lead's oracle rule (internal/oracle) to tshark's
+// fields: the authority of an absolute URI or CONNECT target wins over the
+// Host header, as libhtp does.
+func oracleHost(hostHeader, uri, method string) string {
+	if h, _, ok := uriAuthority([]byte(uri), []byte(method)); ok {
+		return string(h)
+	}
+	return hostHeader
+}
+
+// addPair adds a normalised pair, skipping values with bytes outside
+// printable ASCII (tshark and EVE escape them differently; the oracle drops
+// them too).
+func addPair(set map[string]bool, host, uri string) {
+	for _, s := range []string{host, uri} {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 || s[i] > 0x7e {
+				return
+			}
+		}
+	}
+	set[pairKey(host, uri)] = true
 }
