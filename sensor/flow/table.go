@@ -107,7 +107,8 @@ type Table struct {
 
 	free      int32 // free slots, linked through hnext
 	nfree     int
-	active    int // flows in the hash
+	fresh     int32 // slots at and above fresh were never used
+	active    int   // flows in the hash
 	maxFlows  int
 	recoverAt int // leave emergency when active ≤ recoverAt
 
@@ -166,14 +167,10 @@ func NewTable(opts TableOptions) *Table {
 	for i := range t.lists {
 		t.lists[i] = lru{-1, -1}
 	}
-	for i := n - 1; i >= 0; i-- {
-		t.flows[i].list = listNone
-		t.flows[i].hnext = t.free
-		if i == n-1 {
-			t.flows[i].hnext = -1
-		}
-		t.free = int32(i)
-	}
+	// Slots are handed out from the free list, then from the never-used
+	// tail (fresh): building the table touches no flow memory, so a large
+	// MaxFlows costs address space, not time, until flows arrive.
+	t.free = -1
 	t.nfree = n
 	to := opts.Timeouts
 	dt := DefaultTimeouts()
@@ -259,18 +256,24 @@ func (t *Table) Lookup(p *decode.Packet) (f *Flow, dir Direction) {
 			t.emergency = true
 			t.ctr.emergEntered++
 		}
-		if t.free < 0 || !t.evict() {
+		if !t.hasFree() || !t.evict() {
 			t.ctr.getUsedFailed++
 			return nil, ToServer
 		}
 	}
-	if t.free < 0 {
+	if !t.hasFree() {
 		t.ctr.getUsedFailed++
 		return nil, ToServer
 	}
-	i := t.free
+	var i int32
+	if t.free >= 0 {
+		i = t.free
+		t.free = t.flows[i].hnext
+	} else {
+		i = t.fresh
+		t.fresh++
+	}
 	f = &t.flows[i]
-	t.free = f.hnext
 	t.nfree--
 	*f = Flow{}
 	f.lowIsClient = !high
@@ -446,6 +449,9 @@ func (t *Table) evict() bool {
 	t.retire(best, ReasonForced)
 	return true
 }
+
+// hasFree reports whether a slot is available without eviction.
+func (t *Table) hasFree() bool { return t.free >= 0 || int(t.fresh) < len(t.flows) }
 
 // release returns slot i to the free list after its flow was emitted.
 func (t *Table) release(i int32) {

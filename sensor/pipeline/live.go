@@ -126,7 +126,7 @@ func (w *worker) runLive(ctx context.Context, src *capture.LiveSource, clock fun
 		case errors.Is(err, capture.ErrTimeout):
 			now := clock()
 			w.now = now
-			w.tickLive(now)
+			w.tick(now) // wall time drives timeouts while the wire is quiet
 			w.publishEvery(clock)
 		default:
 			if ctx.Err() != nil {

@@ -41,10 +41,11 @@ func readSource(ctx context.Context, src capture.Source, path string, opts Optio
 	out.workers = []*worker{w}
 
 	var (
-		f        capture.Frame
-		readErr  error
-		lastProg = time.Now()
-		n        int
+		f         capture.Frame
+		readErr   error
+		lastProg  = time.Now()
+		lastStats = time.Now()
+		n         int
 	)
 	for {
 		err := src.ReadFrame(&f)
@@ -73,6 +74,12 @@ func readSource(ctx context.Context, src capture.Source, path string, opts Optio
 			if opts.Progress != nil && time.Since(lastProg) > 250*time.Millisecond {
 				lastProg = time.Now()
 				opts.Progress(0, 0)
+			}
+			// Stats follow wall time, as Suricata's do when reading a
+			// file: a pcap spanning days must not emit thousands.
+			if iv := cfg.EVE.StatsInterval; iv > 0 && time.Since(lastStats) >= iv {
+				lastStats = time.Now()
+				out.stats(w, w.now)
 			}
 		}
 	}

@@ -72,7 +72,6 @@ type worker struct {
 	pcapCnt uint64
 
 	lastExpire time.Time
-	lastStats  time.Time
 
 	free []*flowState
 	h    streamHandler
@@ -94,9 +93,6 @@ type worker struct {
 	snap        snapshot
 	lastPublish time.Time
 }
-
-// tickLive runs timeouts on wall time when the wire is quiet.
-func (w *worker) tickLive(now time.Time) { w.tick(now) }
 
 type workerCounters struct {
 	packets, bytes     uint64
@@ -206,23 +202,12 @@ func (w *worker) state(fl *flow.Flow) *flowState {
 	return st
 }
 
-// tick runs the periodic work driven by packet time (offline) or wall time
-// (live): flow expiry and stats.
+// tick runs flow expiry, driven by packet time (offline) or by packet and
+// wall time (live). Stats are written on wall time by the caller.
 func (w *worker) tick(now time.Time) {
 	if now.Sub(w.lastExpire) >= 100*time.Millisecond || now.Before(w.lastExpire) {
 		w.lastExpire = now
 		w.flows.Expire(now, w.endFlow)
-	}
-	if w.iface != "" {
-		return // live: the stats goroutine writes stats for all workers
-	}
-	if iv := w.cfg.EVE.StatsInterval; iv > 0 {
-		if w.lastStats.IsZero() {
-			w.lastStats = now
-		} else if now.Sub(w.lastStats) >= iv {
-			w.lastStats = now
-			w.out.stats(w, now)
-		}
 	}
 }
 

@@ -15,7 +15,15 @@ import (
 // the requests this parser logs agree with what tshark dissects, over every
 // corpus pcap for which a tshark dump exists. Development aid, not a gate:
 //
-//	for f in pcaps: tshark -n -r f -Y http.request -T fields -e http.host -e http.request.uri -e http.request.method > $DIR/<rel>.tsv
+//	for f in pcaps: tshark -n -r f -o tcp.try_heuristic_first:TRUE --enable-heuristic http_tcp \
+//	    -o tcp.check_checksum:FALSE -Y http.request -T fields \
+//	    -e http.host -e http.request.uri -e http.request.method > $DIR/<rel>.tsv
+//
+// Pairs follow internal/oracle's rules (authority of an absolute URI or
+// CONNECT target wins; host lower-cased without port; non-printable values
+// dropped). The replay is replayPcap's naive stream handling (no IP
+// defragmentation, TCP only), so it slightly understates the pipeline.
+//
 //	POLDER_HTTP_TSHARK=$DIR go test -run Accuracy -v ./sensor/applayer/http/
 func TestAccuracyTshark(t *testing.T) {
 	dir := os.Getenv("POLDER_HTTP_TSHARK")
