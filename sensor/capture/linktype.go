@@ -5,6 +5,7 @@ import "strconv"
 // Link types the sensor decodes besides the ones in frame.go, which name
 // the common ones.
 const (
+	LinkTypePPP               LinkType = 9   // PPP (RFC 1661), with or without HDLC-like address/control bytes
 	LinkTypeIEEE80211         LinkType = 105 // IEEE 802.11 MAC frames, no radio header
 	LinkTypeIEEE80211Radiotap LinkType = 127 // radiotap header, then an IEEE 802.11 frame
 	LinkTypeNFLOG             LinkType = 239 // Linux netfilter NFLOG: 4-byte header, then TLVs
@@ -18,7 +19,7 @@ func (l LinkType) Supported() bool {
 	switch l {
 	case LinkTypeNull, LinkTypeEthernet, LinkTypeRaw, LinkTypeLoop,
 		LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeLinuxSLL2,
-		LinkTypeIEEE80211, LinkTypeIEEE80211Radiotap, LinkTypeNFLOG:
+		LinkTypePPP, LinkTypeIEEE80211, LinkTypeIEEE80211Radiotap, LinkTypeNFLOG:
 		return true
 	}
 	return false

@@ -27,7 +27,7 @@ const (
 
 // linkTypePPP is LINKTYPE_PPP (RFC 1661 framing, with or without the
 // address/control bytes); capture has no constant for it yet.
-const linkTypePPP capture.LinkType = 9
+const linkTypePPP = capture.LinkTypePPP
 
 // Well-known UDP ports of the UDP tunnels the decoder follows.
 const (
