@@ -39,9 +39,9 @@ type Key struct {
 	VLAN             [3]uint16
 }
 
-// Wire ICMP message types that pair a request with its reply (RFC 792,
-// RFC 4443). They are keyed by echo identifier so both share one flow.
+// ICMP message types the key treats specially (RFC 792, RFC 4443).
 const (
+	icmpDestUnreach   = 3
 	icmpEchoReply     = 0
 	icmpEchoRequest   = 8
 	icmpv6EchoRequest = 128
@@ -66,23 +66,59 @@ func KeyOf(p *decode.Packet) (k Key, ok bool) {
 
 // keyOf returns the normalized key and whether p travels from the key's Dst
 // to its Src (the "high" side sent it).
+// embeddedKey returns the key of the flow whose packet an ICMPv4
+// destination-unreachable quotes, as Suricata looks such errors up, and
+// whether the error travels in the key's high direction: it goes back
+// toward the quoted packet's sender.
+func embeddedKey(p *decode.Packet) (k Key, high bool, ok bool) {
+	e := &p.ICMPEmbedded
+	if p.IPProto != decode.IPProtoICMP || p.ICMPType != icmpDestUnreach || e.IPVersion != 4 {
+		return k, false, false
+	}
+	switch e.IPProto {
+	case decode.IPProtoTCP, decode.IPProtoUDP, decode.IPProtoSCTP:
+	default:
+		return k, false, false
+	}
+	k.Proto, k.IPVersion, k.VLAN = e.IPProto, 4, vlanKey(p)
+	if c := cmp16(&e.Src, &e.Dst); c > 0 || (c == 0 && e.SrcPort > e.DstPort) {
+		k.Src, k.Dst, k.SrcPort, k.DstPort = e.Dst, e.Src, e.DstPort, e.SrcPort
+		return k, false, true // quoted packet went high; the error goes low
+	}
+	k.Src, k.Dst, k.SrcPort, k.DstPort = e.Src, e.Dst, e.SrcPort, e.DstPort
+	return k, true, true
+}
+
+// vlanKey returns the packet's VLAN ids with unused slots zeroed, so stale
+// ids in them never split flows.
+func vlanKey(p *decode.Packet) [decode.MaxVLAN]uint16 {
+	v := p.VLAN
+	for i := int(p.VLANCount); i < decode.MaxVLAN; i++ {
+		v[i] = 0
+	}
+	return v
+}
+
 func keyOf(p *decode.Packet) (k Key, high bool, ok bool) {
 	if p.IPVersion == 0 || p.Fragment {
 		return k, false, false
 	}
 	k.Proto = p.IPProto
 	k.IPVersion = p.IPVersion
-	k.VLAN = p.VLAN
-	if p.VLANCount < decode.MaxVLAN {
-		for i := int(p.VLANCount); i < decode.MaxVLAN; i++ {
-			k.VLAN[i] = 0 // do not let stale ids in unused slots split flows
-		}
-	}
+	k.VLAN = vlanKey(p)
 	c := cmp16(&p.Src, &p.Dst)
 	switch p.IPProto {
 	case decode.IPProtoICMP, decode.IPProtoICMPv6:
-		if isEcho(p.IPProto, p.ICMPType) {
-			k.SrcPort, k.DstPort = p.ICMPID, p.ICMPID
+		// As Suricata: a message and its counterpart (echo request and
+		// reply, timestamp request and reply, ...) share a flow, keyed by
+		// the type pair; the echo id is not part of the key. Other types
+		// key on type and code.
+		if cp, ok := decode.ICMPCounterpart(p.IPProto, p.ICMPType); ok {
+			a, b := p.ICMPType, cp
+			if a > b {
+				a, b = b, a
+			}
+			k.SrcPort, k.DstPort = uint16(a), uint16(b)
 			if c == 0 && (p.ICMPType == icmpEchoReply || p.ICMPType == icmpv6EchoReply) {
 				c = 1 // ping to self: the reply travels "back"
 			}

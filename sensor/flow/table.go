@@ -220,10 +220,22 @@ func (t *Table) Lookup(p *decode.Packet) (f *Flow, dir Direction) {
 	if !ok {
 		return nil, ToServer
 	}
+	now := p.Timestamp.UnixNano()
+	if ek, ehigh, ok := embeddedKey(p); ok {
+		// An ICMP error about a tracked flow is counted in that flow.
+		if i := t.find(&ek); i >= 0 {
+			f = &t.flows[i]
+			dir = ToClient
+			if !ehigh == f.lowIsClient {
+				dir = ToServer
+			}
+			t.update(i, dir, p, now)
+			return f, dir
+		}
+	}
 	h := k.Hash(t.seed)
 	b := uint32(h) & t.mask
 	h32 := uint32(h >> 32)
-	now := p.Timestamp.UnixNano()
 	for i := t.buckets[b]; i >= 0; i = t.flows[i].hnext {
 		f = &t.flows[i]
 		if f.hash != h32 || !f.matches(&k) {
@@ -313,6 +325,18 @@ func (t *Table) Lookup(p *decode.Packet) (f *Flow, dir Direction) {
 }
 
 // matches compares f's key, in either orientation, with the normalized k.
+// find returns the slot of the live flow with key k, or -1.
+func (t *Table) find(k *Key) int32 {
+	h := k.Hash(t.seed)
+	h32 := uint32(h >> 32)
+	for i := t.buckets[uint32(h)&t.mask]; i >= 0; i = t.flows[i].hnext {
+		if f := &t.flows[i]; f.hash == h32 && f.matches(k) {
+			return i
+		}
+	}
+	return -1
+}
+
 func (f *Flow) matches(k *Key) bool {
 	if f.lowIsClient {
 		return f.Key == *k
@@ -337,7 +361,7 @@ func (t *Table) update(i int32, dir Direction, p *decode.Packet, now int64) {
 	if now > f.Last {
 		f.Last = now // keep lru lists ordered when capture time steps back
 	}
-	if f.class == classTCP {
+	if f.class == classTCP && p.IPProto == decode.IPProtoTCP { // not for a counted ICMP error
 		f.updateTCP(dir, p, t.midstream)
 	} else if f.State == StateNew && f.Pkts[0] != 0 && f.Pkts[1] != 0 {
 		f.State = StateEstablished
@@ -612,5 +636,6 @@ func (t *Table) Each(fn func(name string, v uint64)) {
 	for s, name := range endTCPNames {
 		fn(name, c.endTCP[s])
 	}
-	fn("flow.memuse", uint64(len(t.flows))*uint64(unsafe.Sizeof(Flow{}))+uint64(len(t.buckets))*4)
+	// Slots above fresh were never touched: address space, not memory.
+	fn("flow.memuse", uint64(t.fresh)*uint64(unsafe.Sizeof(Flow{}))+uint64(len(t.buckets))*4)
 }

@@ -112,8 +112,28 @@ func TestKeyOf(t *testing.T) {
 	e3, _ := KeyOf(icmp("1.1.1.1", "2.2.2.2", 8, 0, 8, 0))
 	u1, _ := KeyOf(icmp("1.1.1.1", "2.2.2.2", 3, 3, 0, 0))
 	u2, _ := KeyOf(icmp("1.1.1.1", "2.2.2.2", 3, 1, 0, 0))
-	if e1 != e2 || e1 == e3 || u1 == u2 || u1 == e1 {
+	// As Suricata: echo request and reply share a key whatever the echo id.
+	if e1 != e2 || e1 != e3 || u1 == u2 || u1 == e1 {
 		t.Errorf("icmp keys: echo %v %v %v unreach %v %v", e1, e2, e3, u1, u2)
+	}
+}
+
+// TestICMPErrorJoinsFlow: a destination unreachable quoting a tracked UDP
+// packet is counted in that UDP flow, toward its client, as Suricata does.
+func TestICMPErrorJoinsFlow(t *testing.T) {
+	tb := NewTable(TableOptions{MaxFlows: 16})
+	q := udp("10.0.0.1", 5000, "10.0.0.2", 53, 0)
+	fu, _ := tb.Lookup(q)
+	e := icmp("10.0.0.2", "10.0.0.1", 3, 3, 0, time.Millisecond)
+	e.ICMPEmbedded = decode.Embedded{Src: q.Src, Dst: q.Dst, SrcPort: 5000, DstPort: 53, IPProto: decode.IPProtoUDP, IPVersion: 4}
+	fe, de := tb.Lookup(e)
+	if fe != fu || de != ToClient || fu.Pkts != [2]uint64{1, 1} || tb.Len() != 1 {
+		t.Fatalf("icmp error: flow %p (udp %p) dir %v pkts %v len %d", fe, fu, de, fu.Pkts, tb.Len())
+	}
+	// Without a tracked flow it is an ICMP flow of its own.
+	e.ICMPEmbedded.DstPort = 54
+	if f, _ := tb.Lookup(e); f == fu || f.Key.Proto != decode.IPProtoICMP {
+		t.Fatalf("unmatched icmp error joined %v", f.Key)
 	}
 }
 
@@ -184,14 +204,14 @@ func TestICMPEcho(t *testing.T) {
 	f1, d1 := tb.Lookup(icmp("192.168.1.2", "192.168.1.1", 8, 0, 42, 0))
 	f2, d2 := tb.Lookup(icmp("192.168.1.1", "192.168.1.2", 0, 0, 42, 1))
 	f3, _ := tb.Lookup(icmp("192.168.1.2", "192.168.1.1", 8, 0, 43, 2))
-	if f1 != f2 || f1 == f3 || d1 != ToServer || d2 != ToClient {
+	if f1 != f2 || f1 != f3 || d1 != ToServer || d2 != ToClient {
 		t.Fatalf("echo pairing: %p %p %p %v %v", f1, f2, f3, d1, d2)
 	}
 	if f1.ICMPType != [2]uint8{8, 0} || f1.State != StateEstablished {
 		t.Errorf("icmp types %v state %v", f1.ICMPType, f1.State)
 	}
 	c := stats(tb)
-	if c["flow.icmpv4"] != 2 || c["flow.total"] != 2 {
+	if c["flow.icmpv4"] != 1 || c["flow.total"] != 1 {
 		t.Errorf("counters %v", c)
 	}
 }
