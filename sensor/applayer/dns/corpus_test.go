@@ -3,6 +3,7 @@ package dns
 import (
 	"bufio"
 	"encoding/json"
+	"github.com/polder-nsm/polder/internal/pcaptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -36,36 +37,36 @@ type eveDNS struct {
 // corpusMessages parses every DNS message of a pcap: UDP and TCP on port
 // 53 (what the reference Suricata run logged).
 func corpusMessages(t testing.TB, path string) []*Message {
-	pkts, err := readPcap(path)
+	pkts, err := pcaptest.Read(path)
 	if err != nil {
 		t.Logf("%s: %v", path, err)
 		return nil
 	}
 	var out []*Message
 	for _, p := range pkts {
-		if p.tcp || (p.sport != 53 && p.dport != 53) {
+		if p.TCP || (p.SrcPort != 53 && p.DstPort != 53) {
 			continue
 		}
 		m := &Message{}
-		if ParseDatagram(p.payload, p.ts, 0, m) == nil {
+		if ParseDatagram(p.Payload, p.TS, 0, m) == nil {
 			out = append(out, m)
 		}
 	}
-	parsers := map[*tcpFlow]*StreamParser{}
-	for _, ev := range tcpStreams(pkts) {
-		if ev.flow.server.port != 53 && ev.flow.client.port != 53 {
+	parsers := map[*pcaptest.TCPFlow]*StreamParser{}
+	for _, ev := range pcaptest.TCPStreams(pkts) {
+		if ev.Flow.Server.Port != 53 && ev.Flow.Client.Port != 53 {
 			continue
 		}
-		sp := parsers[ev.flow]
+		sp := parsers[ev.Flow]
 		if sp == nil {
 			sp = &StreamParser{}
-			parsers[ev.flow] = sp
+			parsers[ev.Flow] = sp
 		}
-		if ev.gap > 0 {
-			sp.Gap(flow.Direction(ev.dir), ev.gap)
+		if ev.Gap > 0 {
+			sp.Gap(flow.Direction(ev.Dir), ev.Gap)
 			continue
 		}
-		sp.Parse(flow.Direction(ev.dir), ev.data, ev.ts, func(m *Message) {
+		sp.Parse(flow.Direction(ev.Dir), ev.Data, ev.TS, func(m *Message) {
 			out = append(out, clone(m))
 		})
 	}

@@ -3,6 +3,7 @@ package dns
 import (
 	"bufio"
 	"bytes"
+	"github.com/polder-nsm/polder/internal/pcaptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,7 +93,7 @@ func normName(s string) string { return strings.TrimSuffix(strings.ToLower(s), "
 // ourNames returns the distinct question names the parser reads from a
 // pcap: UDP datagrams and TCP streams on the DNS ports.
 func ourNames(t testing.TB, path string) map[string]bool {
-	pkts, err := readPcap(path)
+	pkts, err := pcaptest.Read(path)
 	if err != nil {
 		t.Logf("%s: %v", path, err)
 		return nil
@@ -105,34 +106,34 @@ func ourNames(t testing.TB, path string) map[string]bool {
 	}
 	var m Message
 	for _, p := range pkts {
-		if p.tcp {
+		if p.TCP {
 			continue
 		}
-		if dnsPorts[p.sport] || dnsPorts[p.dport] {
-			if Parse(p.payload, &m) == nil {
+		if dnsPorts[p.SrcPort] || dnsPorts[p.DstPort] {
+			if Parse(p.Payload, &m) == nil {
 				add(&m)
 			}
-		} else if Probe(p.payload, &m) {
+		} else if Probe(p.Payload, &m) {
 			// Other ports: what a content-probing pipeline would hand to
 			// the parser.
 			add(&m)
 		}
 	}
-	parsers := map[*tcpFlow]*StreamParser{}
-	for _, ev := range tcpStreams(pkts) {
-		if !dnsPorts[ev.flow.server.port] && !dnsPorts[ev.flow.client.port] {
+	parsers := map[*pcaptest.TCPFlow]*StreamParser{}
+	for _, ev := range pcaptest.TCPStreams(pkts) {
+		if !dnsPorts[ev.Flow.Server.Port] && !dnsPorts[ev.Flow.Client.Port] {
 			continue
 		}
-		sp := parsers[ev.flow]
+		sp := parsers[ev.Flow]
 		if sp == nil {
 			sp = &StreamParser{}
-			parsers[ev.flow] = sp
+			parsers[ev.Flow] = sp
 		}
-		if ev.gap > 0 {
-			sp.Gap(flow.Direction(ev.dir), ev.gap)
+		if ev.Gap > 0 {
+			sp.Gap(flow.Direction(ev.Dir), ev.Gap)
 			continue
 		}
-		sp.Parse(flow.Direction(ev.dir), ev.data, ev.ts, add)
+		sp.Parse(flow.Direction(ev.Dir), ev.Data, ev.TS, add)
 	}
 	return names
 }

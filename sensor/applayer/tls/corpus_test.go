@@ -3,6 +3,7 @@ package tls
 import (
 	"bufio"
 	"encoding/json"
+	"github.com/polder-nsm/polder/internal/pcaptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -39,7 +40,7 @@ type eveTLS struct {
 }
 
 // flowKey orients a TCP connection client → server.
-type flowKey struct{ c, s endpoint }
+type flowKey struct{ c, s pcaptest.Endpoint }
 
 func readEVETLS(t *testing.T, path string) []eveTLS {
 	f, err := os.Open(path)
@@ -67,24 +68,24 @@ func readEVETLS(t *testing.T, path string) []eveTLS {
 
 // parseTCPFlows runs a Parser over every TCP connection of a pcap.
 func parseTCPFlows(t testing.TB, path string) map[flowKey]*Parser {
-	pkts, err := readPcap(path)
+	pkts, err := pcaptest.Read(path)
 	if err != nil {
 		t.Logf("%s: %v", path, err)
 		return nil
 	}
 	out := map[flowKey]*Parser{}
-	for _, ev := range tcpStreams(pkts) {
-		k := flowKey{ev.flow.client, ev.flow.server}
+	for _, ev := range pcaptest.TCPStreams(pkts) {
+		k := flowKey{ev.Flow.Client, ev.Flow.Server}
 		p := out[k]
 		if p == nil {
 			p = NewParser()
 			out[k] = p
 		}
-		if ev.gap > 0 {
-			p.Gap(flow.Direction(ev.dir), ev.gap)
+		if ev.Gap > 0 {
+			p.Gap(flow.Direction(ev.Dir), ev.Gap)
 			continue
 		}
-		p.Parse(flow.Direction(ev.dir), ev.data, ev.ts)
+		p.Parse(flow.Direction(ev.Dir), ev.Data, ev.TS)
 	}
 	return out
 }
@@ -135,7 +136,7 @@ func TestCorpusAgainstSuricata(t *testing.T) {
 			}
 			src, _ := netip.ParseAddr(e.SrcIP)
 			dst, _ := netip.ParseAddr(e.DestIP)
-			k := flowKey{endpoint{src.Unmap(), e.SrcPort}, endpoint{dst.Unmap(), e.DestPort}}
+			k := flowKey{pcaptest.Endpoint{Addr: src.Unmap(), Port: e.SrcPort}, pcaptest.Endpoint{Addr: dst.Unmap(), Port: e.DestPort}}
 			if seen[k] {
 				continue // later events for the same flow (e.g. a second handshake)
 			}

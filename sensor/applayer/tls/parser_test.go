@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"github.com/polder-nsm/polder/internal/pcaptest"
 	"testing"
 	"time"
 
@@ -17,22 +18,22 @@ import (
 // the first TCP connection in a corpus pcap that carries data both ways.
 func connStreams(t testing.TB, pcap string) (client, server []byte) {
 	t.Helper()
-	pkts, err := readPcap(corpus.Path(t, "pcaps", pcap))
+	pkts, err := pcaptest.Read(corpus.Path(t, "pcaps", pcap))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var first *tcpFlow
-	for _, ev := range tcpStreams(pkts) {
+	var first *pcaptest.TCPFlow
+	for _, ev := range pcaptest.TCPStreams(pkts) {
 		if first == nil {
-			first = ev.flow
+			first = ev.Flow
 		}
-		if ev.flow != first || ev.gap > 0 {
+		if ev.Flow != first || ev.Gap > 0 {
 			continue
 		}
-		if ev.dir == 0 {
-			client = append(client, ev.data...)
+		if ev.Dir == 0 {
+			client = append(client, ev.Data...)
 		} else {
-			server = append(server, ev.data...)
+			server = append(server, ev.Data...)
 		}
 	}
 	if len(client) == 0 || len(server) == 0 {

@@ -3,6 +3,7 @@ package tls
 import (
 	"bufio"
 	"bytes"
+	"github.com/polder-nsm/polder/internal/pcaptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -212,31 +213,31 @@ func TestTsharkCorpusSNI(t *testing.T) {
 // (0x16/0x15, 0x03), so TLS carried inside another protocol's framing
 // (OpenVPN) is not parsed, as neither tshark nor Suricata parse it.
 func parseUpgradedFlows(t testing.TB, path string) map[flowKey]*Parser {
-	pkts, err := readPcap(path)
+	pkts, err := pcaptest.Read(path)
 	if err != nil {
 		t.Logf("%s: %v", path, err)
 		return nil
 	}
 	out := map[flowKey]*Parser{}
 	started := map[flowKey]*[2]bool{}
-	for _, ev := range tcpStreams(pkts) {
-		k := flowKey{ev.flow.client, ev.flow.server}
+	for _, ev := range pcaptest.TCPStreams(pkts) {
+		k := flowKey{ev.Flow.Client, ev.Flow.Server}
 		p, st := out[k], started[k]
 		if p == nil {
 			p, st = NewParser(), &[2]bool{}
 			out[k], started[k] = p, st
 		}
-		if !st[ev.dir] {
-			if len(ev.data) < 2 || ev.data[0] != ContentHandshake && ev.data[0] != ContentAlert || ev.data[1] != 3 {
+		if !st[ev.Dir] {
+			if len(ev.Data) < 2 || ev.Data[0] != ContentHandshake && ev.Data[0] != ContentAlert || ev.Data[1] != 3 {
 				continue
 			}
-			st[ev.dir] = true
+			st[ev.Dir] = true
 		}
-		if ev.gap > 0 {
-			p.Gap(flow.Direction(ev.dir), ev.gap)
+		if ev.Gap > 0 {
+			p.Gap(flow.Direction(ev.Dir), ev.Gap)
 			continue
 		}
-		p.Parse(flow.Direction(ev.dir), ev.data, ev.ts)
+		p.Parse(flow.Direction(ev.Dir), ev.Data, ev.TS)
 	}
 	return out
 }

@@ -1,8 +1,8 @@
-package dns
-
-// Test helper: read a pcap or pcapng with gopacket and hand back transport
-// payloads per flow. Tests only; the package itself imports no capture or
-// decoding library.
+// Package pcaptest reads pcap and pcapng files with gopacket, an
+// implementation independent of the sensor's capture and decode stages, and
+// replays TCP as in-order chunks: a reference for parser tests that must
+// not depend on the stages upstream of them.
+package pcaptest
 
 import (
 	"bufio"
@@ -17,19 +17,19 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// tpkt is one transport-layer payload.
-type tpkt struct {
-	ts           time.Time
-	src, dst     netip.Addr
-	sport, dport uint16
-	tcp          bool
-	syn, ack     bool
-	seq          uint32
-	payload      []byte
+// Packet is one transport-layer payload.
+type Packet struct {
+	TS               time.Time
+	Src, Dst         netip.Addr
+	SrcPort, DstPort uint16
+	TCP              bool
+	SYN, ACK         bool
+	Seq              uint32
+	Payload          []byte
 }
 
-// readPcap returns every TCP/UDP packet of path in file order.
-func readPcap(path string) ([]tpkt, error) {
+// Read returns every TCP/UDP packet of path in file order.
+func Read(path string) ([]Packet, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func readPcap(path string) ([]tpkt, error) {
 		}
 		r, lt = pr, pr.LinkType()
 	}
-	var out []tpkt
+	var out []Packet
 	for {
 		data, ci, err := r.ReadPacketData()
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
@@ -77,25 +77,25 @@ func readPcap(path string) ([]tpkt, error) {
 				pk = gopacket.NewPacket(data, layers.LayerTypeIPv6, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
 			}
 		}
-		var p tpkt
-		p.ts = ci.Timestamp
+		var p Packet
+		p.TS = ci.Timestamp
 		if ip4, ok := pk.Layer(layers.LayerTypeIPv4).(*layers.IPv4); ok {
-			p.src, _ = netip.AddrFromSlice(ip4.SrcIP.To4())
-			p.dst, _ = netip.AddrFromSlice(ip4.DstIP.To4())
+			p.Src, _ = netip.AddrFromSlice(ip4.SrcIP.To4())
+			p.Dst, _ = netip.AddrFromSlice(ip4.DstIP.To4())
 		} else if ip6, ok := pk.Layer(layers.LayerTypeIPv6).(*layers.IPv6); ok {
-			p.src, _ = netip.AddrFromSlice(ip6.SrcIP)
-			p.dst, _ = netip.AddrFromSlice(ip6.DstIP)
+			p.Src, _ = netip.AddrFromSlice(ip6.SrcIP)
+			p.Dst, _ = netip.AddrFromSlice(ip6.DstIP)
 		} else {
 			continue
 		}
 		if t, ok := pk.Layer(layers.LayerTypeTCP).(*layers.TCP); ok {
-			p.tcp = true
-			p.sport, p.dport = uint16(t.SrcPort), uint16(t.DstPort)
-			p.syn, p.ack, p.seq = t.SYN, t.ACK, t.Seq
-			p.payload = t.Payload
+			p.TCP = true
+			p.SrcPort, p.DstPort = uint16(t.SrcPort), uint16(t.DstPort)
+			p.SYN, p.ACK, p.Seq = t.SYN, t.ACK, t.Seq
+			p.Payload = t.Payload
 		} else if u, ok := pk.Layer(layers.LayerTypeUDP).(*layers.UDP); ok {
-			p.sport, p.dport = uint16(u.SrcPort), uint16(u.DstPort)
-			p.payload = u.Payload
+			p.SrcPort, p.DstPort = uint16(u.SrcPort), uint16(u.DstPort)
+			p.Payload = u.Payload
 		} else {
 			continue
 		}
@@ -104,42 +104,42 @@ func readPcap(path string) ([]tpkt, error) {
 	return out, nil
 }
 
-// endpoint is one side of a flow.
-type endpoint struct {
-	addr netip.Addr
-	port uint16
+// Endpoint is one side of a flow.
+type Endpoint struct {
+	Addr netip.Addr
+	Port uint16
 }
 
-// tcpFlow is a TCP connection with the client side known (the SYN sender,
+// TCPFlow is a TCP connection with the client side known (the SYN sender,
 // else the first sender).
-type tcpFlow struct {
-	client, server endpoint
+type TCPFlow struct {
+	Client, Server Endpoint
 	next           [2]uint32
 	started        [2]bool
-	pending        [2][]tpkt // out-of-order segments waiting for the hole to fill
+	pending        [2][]Packet // out-of-order segments waiting for the hole to fill
 }
 
-// tcpEvent is an in-order chunk (or a gap when data is nil and gap > 0).
-type tcpEvent struct {
-	flow *tcpFlow
-	dir  int // 0 to server, 1 to client
-	data []byte
-	gap  int
-	ts   time.Time
+// TCPEvent is an in-order chunk (or a gap when data is nil and gap > 0).
+type TCPEvent struct {
+	Flow *TCPFlow
+	Dir  int // 0 to server, 1 to client
+	Data []byte
+	Gap  int
+	TS   time.Time
 }
 
-// tcpStreams replays the TCP packets as in-order chunks per direction: a
+// TCPStreams replays the TCP packets as in-order chunks per direction: a
 // small reassembler for tests. Retransmitted bytes are trimmed, segments
 // ahead of the next expected byte wait until the hole fills; what still
 // waits at the end of the capture is flushed in order with gaps.
-func tcpStreams(pkts []tpkt) []tcpEvent {
-	type key struct{ a, b endpoint }
-	flows := map[key]*tcpFlow{}
-	var order []*tcpFlow
-	var ev []tcpEvent
-	deliver := func(f *tcpFlow, dir int, p tpkt) bool {
-		pl := p.payload
-		delta := int32(p.seq - f.next[dir])
+func TCPStreams(pkts []Packet) []TCPEvent {
+	type key struct{ a, b Endpoint }
+	flows := map[key]*TCPFlow{}
+	var order []*TCPFlow
+	var ev []TCPEvent
+	deliver := func(f *TCPFlow, dir int, p Packet) bool {
+		pl := p.Payload
+		delta := int32(p.Seq - f.next[dir])
 		if delta > 0 {
 			return false
 		}
@@ -147,11 +147,11 @@ func tcpStreams(pkts []tpkt) []tcpEvent {
 			return true
 		}
 		pl = pl[-delta:]
-		ev = append(ev, tcpEvent{flow: f, dir: dir, data: pl, ts: p.ts})
+		ev = append(ev, TCPEvent{Flow: f, Dir: dir, Data: pl, TS: p.TS})
 		f.next[dir] += uint32(len(pl))
 		return true
 	}
-	drain := func(f *tcpFlow, dir int) {
+	drain := func(f *TCPFlow, dir int) {
 		for progress := true; progress; {
 			progress = false
 			keep := f.pending[dir][:0]
@@ -166,42 +166,42 @@ func tcpStreams(pkts []tpkt) []tcpEvent {
 		}
 	}
 	for _, p := range pkts {
-		if !p.tcp {
+		if !p.TCP {
 			continue
 		}
-		s, d := endpoint{p.src, p.sport}, endpoint{p.dst, p.dport}
+		s, d := Endpoint{p.Src, p.SrcPort}, Endpoint{p.Dst, p.DstPort}
 		f := flows[key{s, d}]
 		if f == nil {
 			f = flows[key{d, s}]
 		}
 		if f == nil {
-			if p.syn && p.ack {
-				f = &tcpFlow{client: d, server: s}
+			if p.SYN && p.ACK {
+				f = &TCPFlow{Client: d, Server: s}
 			} else {
-				f = &tcpFlow{client: s, server: d}
+				f = &TCPFlow{Client: s, Server: d}
 			}
 			flows[key{s, d}] = f
 			order = append(order, f)
 		}
 		dir := 0
-		if s != f.client {
+		if s != f.Client {
 			dir = 1
 		}
-		if p.syn {
+		if p.SYN {
 			if !f.started[dir] {
-				f.next[dir] = p.seq + 1
+				f.next[dir] = p.Seq + 1
 				f.started[dir] = true
 			}
 			continue
 		}
-		if len(p.payload) == 0 {
+		if len(p.Payload) == 0 {
 			continue
 		}
 		if !f.started[dir] {
 			f.started[dir] = true
-			f.next[dir] = p.seq
+			f.next[dir] = p.Seq
 		}
-		if d := int32(p.seq - f.next[dir]); d > 1<<20 || d < -(1<<20) {
+		if d := int32(p.Seq - f.next[dir]); d > 1<<20 || d < -(1<<20) {
 			continue
 		}
 		if deliver(f, dir, p) {
@@ -215,13 +215,13 @@ func tcpStreams(pkts []tpkt) []tcpEvent {
 			for len(f.pending[dir]) > 0 {
 				lo := 0
 				for i, q := range f.pending[dir] {
-					if int32(q.seq-f.pending[dir][lo].seq) < 0 {
+					if int32(q.Seq-f.pending[dir][lo].Seq) < 0 {
 						lo = i
 					}
 				}
 				q := f.pending[dir][lo]
-				ev = append(ev, tcpEvent{flow: f, dir: dir, gap: int(q.seq - f.next[dir]), ts: q.ts})
-				f.next[dir] = q.seq
+				ev = append(ev, TCPEvent{Flow: f, Dir: dir, Gap: int(q.Seq - f.next[dir]), TS: q.TS})
+				f.next[dir] = q.Seq
 				drain(f, dir)
 			}
 		}
