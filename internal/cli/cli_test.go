@@ -76,6 +76,13 @@ func TestSensorReadErrors(t *testing.T) {
 	if err := os.WriteFile(trunc, full[:len(full)-100], 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A classic pcap of link type 147 (LINKTYPE_USER0) with one record.
+	user0 := filepath.Join(dir, "user0.pcap")
+	hdr := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 147, 0, 0, 0}
+	rec := []byte{1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef}
+	if err := os.WriteFile(user0, append(hdr, rec...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		args  []string
@@ -87,6 +94,7 @@ func TestSensorReadErrors(t *testing.T) {
 		{"bad config", []string{"sensor", "read", "-q", "-l", dir, "--config", bad, trunc}, true, []string{"sensor.yaml:4", "flow.timeouts.tcp.established"}},
 		{"truncated pcap", []string{"sensor", "read", "-q", "-l", dir, trunc}, false, []string{"offset", "trunc.pcap"}},
 		{"not a pcap", []string{"sensor", "read", "-q", "-l", dir, bad}, false, []string{"sensor.yaml"}},
+		{"unknown link type", []string{"sensor", "read", "-q", "-l", dir, user0}, false, []string{"unsupported link type 147"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,15 +19,121 @@ import (
 	"github.com/polder-nsm/polder/internal/netnstest"
 )
 
-// TestLiveVeth runs the sensor on one end of a veth pair whose other end is
-// in a namespace the test made, with an HTTP server and a DNS server there,
-// sends known requests from our side, and checks the EVE the sensor wrote:
-// every request and query, the flows with traffic both ways, and kernel
+// TestLiveVeth runs the sensor on two interfaces at once: the outer ends of
+// two veth pairs whose other ends are in namespaces the test made, each with
+// an HTTP server and a DNS server. It sends known requests from our side and
+// checks the EVE the sensor wrote: every request and query with the
+// interface it came in on, the flows with traffic both ways, and kernel
 // capture stats.
 func TestLiveVeth(t *testing.T) {
 	netnstest.NeedRoot(t)
-	v := netnstest.NewVethPair(t, "pl", 0)
+	// Two interfaces at once, two fanout workers each.
+	pairs := []*netnstest.VethPair{netnstest.NewVethPair(t, "pl", 0), netnstest.NewVethPair(t, "pl", 1)}
+	var names []string
+	for _, v := range pairs {
+		serveInNS(t, v)
+		v.Up(t) // capture refuses an interface that is down
+		names = append(names, v.Outer)
+	}
 
+	dir := t.TempDir()
+	cfg := testConfig()
+	cfg.SetInterfaces(names, 2)
+	cfg.EVE.StatsInterval = 500 * time.Millisecond
+	live, err := OpenLive(Options{Config: cfg, LogDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- live.Run(ctx) }()
+	time.Sleep(300 * time.Millisecond) // let the links come up
+
+	const n = 3
+	client := &nethttp.Client{Timeout: 5 * time.Second, Transport: &nethttp.Transport{DisableKeepAlives: true}}
+	for p, v := range pairs {
+		for i := range n {
+			req, _ := nethttp.NewRequest("GET", fmt.Sprintf("http://%s/path-%d?q=%d", netip.AddrPortFrom(v.InnerAddr, 8080), i, i), nil)
+			req.Host = fmt.Sprintf("host-%d-%d.polder.test", p, i)
+			req.Header.Set("User-Agent", "polder-live-test")
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err := queryDNS(netip.AddrPortFrom(v.InnerAddr, 53), fmt.Sprintf("q-%d-%d.polder.test.", p, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	time.Sleep(700 * time.Millisecond) // let the last packets reach the ring and a stats event pass
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	events := readEVE(t, filepath.Join(dir, "eve.json"))
+	hosts, queries := map[string]string{}, map[string]bool{}
+	ifaceOf := map[string]string{}
+	httpFlows := 0
+	var kernelPkts float64
+	for _, e := range events {
+		switch e["event_type"] {
+		case "http":
+			h := e["http"].(map[string]any)
+			hosts[h["hostname"].(string)] = h["url"].(string)
+			ifaceOf[h["hostname"].(string)], _ = e["in_iface"].(string)
+			if h["http_user_agent"] != "polder-live-test" || h["status"] != float64(200) {
+				t.Errorf("http event lacks user agent or status: %v", h)
+			}
+		case "dns":
+			d := e["dns"].(map[string]any)
+			for _, q := range d["queries"].([]any) {
+				queries[q.(map[string]any)["rrname"].(string)] = true
+			}
+		case "flow":
+			f := e["flow"].(map[string]any)
+			if e["app_proto"] == "http" {
+				httpFlows++
+				if f["pkts_toserver"].(float64) < 3 || f["pkts_toclient"].(float64) < 3 {
+					t.Errorf("http flow missing packets: %v", f)
+				}
+				if e["dest_port"] != float64(8080) {
+					t.Errorf("http flow oriented wrongly: %v", e)
+				}
+			}
+		case "stats":
+			if c, ok := e["stats"].(map[string]any)["capture"].(map[string]any); ok {
+				kernelPkts = max(kernelPkts, c["kernel_packets"].(float64))
+			}
+		}
+	}
+	for p, v := range pairs {
+		for i := range n {
+			host := fmt.Sprintf("host-%d-%d.polder.test", p, i)
+			if want := fmt.Sprintf("/path-%d?q=%d", i, i); hosts[host] != want {
+				t.Errorf("http %s: url %q, want %q (all: %v)", host, hosts[host], want, hosts)
+			}
+			if ifaceOf[host] != v.Outer {
+				t.Errorf("http %s: in_iface %q, want %q", host, ifaceOf[host], v.Outer)
+			}
+			if q := fmt.Sprintf("q-%d-%d.polder.test", p, i); !queries[q] {
+				t.Errorf("dns query %s not logged (all: %v)", q, queries)
+			}
+		}
+	}
+	if httpFlows != n*len(pairs) {
+		t.Errorf("%d http flows logged, want %d", httpFlows, n*len(pairs))
+	}
+	if kernelPkts == 0 {
+		t.Error("no stats event with capture.kernel_packets > 0")
+	}
+}
+
+// serveInNS starts an HTTP server on port 8080 and a DNS server on port 53
+// at the namespace end of v, both stopped when the test ends.
+func serveInNS(t *testing.T, v *netnstest.VethPair) {
 	var httpLn net.Listener
 	var dnsConn net.PacketConn
 	v.InNS(t, func() (err error) {
@@ -45,93 +151,6 @@ func TestLiveVeth(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	go serveDNS(dnsConn)
 	t.Cleanup(func() { dnsConn.Close() })
-
-	dir := t.TempDir()
-	cfg := testConfig()
-	cfg.SetInterfaces([]string{v.Outer}, 2)
-	cfg.EVE.StatsInterval = 500 * time.Millisecond
-	v.Up(t) // capture refuses an interface that is down
-	live, err := OpenLive(Options{Config: cfg, LogDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- live.Run(ctx) }()
-	time.Sleep(300 * time.Millisecond) // let the link come up
-
-	const n = 3
-	client := &nethttp.Client{Timeout: 5 * time.Second, Transport: &nethttp.Transport{DisableKeepAlives: true}}
-	for i := range n {
-		req, _ := nethttp.NewRequest("GET", fmt.Sprintf("http://%s/path-%d?q=%d", netip.AddrPortFrom(v.InnerAddr, 8080), i, i), nil)
-		req.Host = fmt.Sprintf("host-%d.polder.test", i)
-		req.Header.Set("User-Agent", "polder-live-test")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err := queryDNS(netip.AddrPortFrom(v.InnerAddr, 53), fmt.Sprintf("q-%d.polder.test.", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	time.Sleep(700 * time.Millisecond) // let the last packets reach the ring and a stats event pass
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-
-	events := readEVE(t, filepath.Join(dir, "eve.json"))
-	hosts, queries := map[string]string{}, map[string]bool{}
-	flows, httpFlows := 0, 0
-	var kernelPkts float64
-	for _, e := range events {
-		switch e["event_type"] {
-		case "http":
-			h := e["http"].(map[string]any)
-			hosts[h["hostname"].(string)] = h["url"].(string)
-			if h["http_user_agent"] != "polder-live-test" || h["status"] != float64(200) {
-				t.Errorf("http event lacks user agent or status: %v", h)
-			}
-		case "dns":
-			d := e["dns"].(map[string]any)
-			for _, q := range d["queries"].([]any) {
-				queries[q.(map[string]any)["rrname"].(string)] = true
-			}
-		case "flow":
-			flows++
-			f := e["flow"].(map[string]any)
-			if e["app_proto"] == "http" {
-				httpFlows++
-				if f["pkts_toserver"].(float64) < 3 || f["pkts_toclient"].(float64) < 3 {
-					t.Errorf("http flow missing packets: %v", f)
-				}
-				if e["src_ip"] != v.OuterAddr.String() || e["dest_port"] != float64(8080) {
-					t.Errorf("http flow oriented wrongly: %v", e)
-				}
-			}
-		case "stats":
-			if c, ok := e["stats"].(map[string]any)["capture"].(map[string]any); ok {
-				kernelPkts = max(kernelPkts, c["kernel_packets"].(float64))
-			}
-		}
-	}
-	for i := range n {
-		host := fmt.Sprintf("host-%d.polder.test", i)
-		if want := fmt.Sprintf("/path-%d?q=%d", i, i); hosts[host] != want {
-			t.Errorf("http %s: url %q, want %q (all: %v)", host, hosts[host], want, hosts)
-		}
-		if q := fmt.Sprintf("q-%d.polder.test", i); !queries[q] {
-			t.Errorf("dns query %s not logged (all: %v)", q, queries)
-		}
-	}
-	if httpFlows != n {
-		t.Errorf("%d http flows logged, want %d (flows: %d)", httpFlows, n, flows)
-	}
-	if kernelPkts == 0 {
-		t.Error("no stats event with capture.kernel_packets > 0")
-	}
 }
 
 func readEVE(t *testing.T, path string) []map[string]any {
