@@ -72,14 +72,19 @@ func (h *streamHandler) Data(dir flow.Direction, b []byte) {
 	h.feed(dir, b)
 }
 
+// ports returns the flow's ports as seen by data travelling in dir.
+func (h *streamHandler) ports(dir flow.Direction) (src, dst uint16) {
+	k := &h.fl.Key
+	if dir == flow.ToClient {
+		return k.DstPort, k.SrcPort
+	}
+	return k.SrcPort, k.DstPort
+}
+
 // startsMessage reports whether b alone is recognised as the start of a
 // protocol message, without touching any state.
 func (h *streamHandler) startsMessage(dir flow.Direction, b []byte) bool {
-	k := &h.fl.Key
-	sp, dp := k.SrcPort, k.DstPort
-	if dir == flow.ToClient {
-		sp, dp = dp, sp
-	}
+	sp, dp := h.ports(dir)
 	p, _, final := applayer.Detect(decode.IPProtoTCP, dir, b, sp, dp)
 	return final && p != applayer.ProtoUnknown && p != applayer.ProtoFailed
 }
@@ -104,11 +109,7 @@ func (h *streamHandler) changeProto(dir flow.Direction, b []byte) bool {
 	} else if b[0] != 0x16 && (b[0] < 'A' || b[0] > 'Z') {
 		return false
 	}
-	k := &h.fl.Key
-	sp, dp := k.SrcPort, k.DstPort
-	if dir == flow.ToClient {
-		sp, dp = dp, sp
-	}
+	sp, dp := h.ports(dir)
 	proto, fromClient, final := applayer.Detect(decode.IPProtoTCP, dir, b, sp, dp)
 	if !final || !fromClient {
 		return false
@@ -167,12 +168,8 @@ const (
 // detect runs content-based protocol detection on the first bytes of a
 // direction (data holds everything seen so far in it).
 func (h *streamHandler) detect(dir flow.Direction, data []byte) detectResult {
-	st, fl := h.st, h.fl
-	k := &fl.Key
-	sp, dp := k.SrcPort, k.DstPort
-	if dir == flow.ToClient {
-		sp, dp = dp, sp
-	}
+	st := h.st
+	sp, dp := h.ports(dir)
 	proto, fromClient, final := applayer.Detect(decode.IPProtoTCP, dir, data, sp, dp)
 	switch proto {
 	case applayer.ProtoHTTP, applayer.ProtoTLS, applayer.ProtoDNS, applayer.ProtoSSH:
@@ -227,7 +224,6 @@ func (h *streamHandler) feed(dir flow.Direction, b []byte) {
 			h.fl.SetFlag(flow.FlagEncrypted)
 		}
 	case applayer.ProtoDNS:
-		w.curFlow = h.fl
 		st.dnsTCP.Parse(ad, b, w.now, w.emitDNS)
 	}
 }
@@ -281,6 +277,8 @@ func (w *worker) closeApp(fl *flow.Flow, st *flowState) {
 	}
 }
 
+// logHTTP and logDNS run inside the stream handler (or flowEnd), which has
+// aimed w.h at the flow.
 func (w *worker) logHTTP(tx *http.Transaction) {
 	w.counters.txHTTP++
 	w.out.http(w, w.h.fl, tx)
@@ -289,7 +287,7 @@ func (w *worker) logHTTP(tx *http.Transaction) {
 // logDNS logs a message of DNS over TCP; the stream parser numbers them.
 func (w *worker) logDNS(m *dns.Message) {
 	w.counters.txDNSTCP++
-	w.out.dns(w, w.curFlow, m)
+	w.out.dns(w, w.h.fl, m)
 }
 
 func (w *worker) logTLS(fl *flow.Flow, s *tls.Session) {

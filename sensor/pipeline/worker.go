@@ -81,8 +81,7 @@ type worker struct {
 	emitDNS  func(*dns.Message)
 	endFlow  func(*flow.Flow, flow.EndReason)
 
-	dnsMsg  dns.Message
-	curFlow *flow.Flow // flow whose DNS-over-TCP parser is running (for logDNS)
+	dnsMsg dns.Message
 
 	counters workerCounters
 
