@@ -124,18 +124,32 @@ type EVETypes struct {
 	Alert   bool     `yaml:"alert"`
 	Flow    bool     `yaml:"flow"`
 	HTTP    bool     `yaml:"http"`
-	DNS     bool     `yaml:"dns"`
+	DNS     EVEDNS   `yaml:"dns"`
 	TLS     bool     `yaml:"tls"`
 	Anomaly bool     `yaml:"anomaly"`
 	Stats   EVEStats `yaml:"stats"`
 }
 
-// EVEStats configures periodic stats events.
+// EVEStats configures periodic stats events. "stats: no" is short for
+// "stats: {enabled: no}".
 type EVEStats struct {
 	// Enabled turns stats events on. Default true.
 	Enabled bool `yaml:"enabled"`
 	// Interval between stats events. Default 8s, Suricata's stats.interval.
 	Interval time.Duration `yaml:"interval"`
+	// NullValues writes counters whose value is 0. Default true, as
+	// Suricata's EVE stats; false keeps stats events small.
+	NullValues bool `yaml:"null-values"`
+}
+
+// EVEDNS configures dns events. "dns: no" is short for "dns: {enabled: no}".
+type EVEDNS struct {
+	// Enabled turns dns events on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Requests and Responses log queries and answers. Default true each,
+	// as Suricata's requests/responses switches.
+	Requests  bool `yaml:"requests"`
+	Responses bool `yaml:"responses"`
 }
 
 // Flow configures the flow table (Suricata's flow and flow-timeouts).
@@ -286,8 +300,8 @@ func Default() *Config {
 			Filetype: FiletypeRegular,
 			Filename: "eve.json",
 			Types: EVETypes{
-				Alert: true, Flow: true, HTTP: true, DNS: true, TLS: true, Anomaly: true,
-				Stats: EVEStats{Enabled: true, Interval: 8 * time.Second},
+				Alert: true, Flow: true, HTTP: true, DNS: EVEDNS{Enabled: true, Requests: true, Responses: true}, TLS: true, Anomaly: true,
+				Stats: EVEStats{Enabled: true, Interval: 8 * time.Second, NullValues: true},
 			},
 		}},
 		Flow: Flow{

@@ -118,7 +118,11 @@ func TestParseGood(t *testing.T) {
 			c.Outputs.EVE.Filetype = FiletypeUnixStream
 			c.Outputs.EVE.Filename = "/run/eve.sock"
 			c.Outputs.EVE.Types.Flow = false
-			c.Outputs.EVE.Types.Stats = EVEStats{}
+			c.Outputs.EVE.Types.Stats = EVEStats{NullValues: true}
+		}},
+		{"section shorthand", "outputs:\n  eve:\n    types:\n      dns: no\n      stats: no\n", func(c *Config) {
+			c.Outputs.EVE.Types.DNS.Enabled = false
+			c.Outputs.EVE.Types.Stats.Enabled = false
 		}},
 		{"empty values keep defaults", "flow:\nstream:\n  memcap:\n", func(c *Config) {}},
 		{"anchors", "x: &t\n  new: 1\n", nil}, // unknown key x: see bad tests

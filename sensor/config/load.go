@@ -216,6 +216,14 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, depth int) {
 			v.SetString(s)
 		}
 	case reflect.Struct:
+		if n.Kind == yaml.ScalarNode {
+			// "dns: no" is short for "dns: {enabled: no}" wherever a
+			// section has an enabled switch, as in Suricata's yaml.
+			if i, ok := fieldsOf(v.Type())["enabled"]; ok {
+				d.value(n, joinKey(path, "enabled"), v.Field(i), depth+1)
+				return
+			}
+		}
 		d.mapping(n, path, v, depth)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {

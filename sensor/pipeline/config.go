@@ -33,7 +33,10 @@ type EVEConfig struct {
 	DNS, TLS      bool
 	Anomaly       bool
 	Stats         bool
-	StatsInterval time.Duration // packet time offline, wall time live; 0 = only the final stats event
+	StatsInterval time.Duration // wall time; 0 = only the final stats event
+	StatsZeros    bool          // write counters that are 0 (Suricata's null-values)
+	DNSRequests   bool          // log DNS queries
+	DNSResponses  bool          // log DNS answers
 	HTTPOptions   eve.HTTPOptions
 }
 
@@ -85,11 +88,14 @@ func FromConfig(c *config.Config) (*Config, error) {
 		Filename:      e.Filename,
 		Flow:          e.Enabled && t.Flow,
 		HTTP:          e.Enabled && t.HTTP && c.AppLayer.HTTP.Enabled,
-		DNS:           e.Enabled && t.DNS && c.AppLayer.DNS.Enabled,
+		DNS:           e.Enabled && t.DNS.Enabled && c.AppLayer.DNS.Enabled,
+		DNSRequests:   t.DNS.Requests,
+		DNSResponses:  t.DNS.Responses,
 		TLS:           e.Enabled && t.TLS && c.AppLayer.TLS.Enabled,
 		Anomaly:       e.Enabled && t.Anomaly,
 		Stats:         e.Enabled && t.Stats.Enabled,
 		StatsInterval: t.Stats.Interval,
+		StatsZeros:    t.Stats.NullValues,
 	}
 	for _, i := range c.Capture.Interfaces {
 		out.Live = append(out.Live, liveOptions(i))

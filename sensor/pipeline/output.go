@@ -115,6 +115,7 @@ func (o *output) header(w *worker, fl *flow.Flow, ts time.Time) *eve.Header {
 }
 
 func (o *output) http(w *worker, fl *flow.Flow, tx *http.Transaction) {
+	countTx(fl)
 	if !o.cfg.EVE.HTTP {
 		return
 	}
@@ -125,16 +126,25 @@ func (o *output) http(w *worker, fl *flow.Flow, tx *http.Transaction) {
 }
 
 func (o *output) dns(w *worker, fl *flow.Flow, m *dns.Message) {
-	if !o.cfg.EVE.DNS {
+	countTx(fl)
+	e := &o.cfg.EVE
+	if !e.DNS || (m.Response() && !e.DNSResponses) || (!m.Response() && !e.DNSRequests) {
 		return
 	}
 	h := o.header(w, fl, m.Timestamp)
+	if m.Response() {
+		// Suricata 8 logs a DNS response in the direction it travelled:
+		// from the server.
+		h.SrcIP, h.DstIP = h.DstIP, h.SrcIP
+		h.SrcPort, h.DstPort = h.DstPort, h.SrcPort
+	}
 	h.TxID, h.HasTxID = m.TxID, true
 	w.line = eve.AppendDNS(w.line[:0], h, m)
 	o.write(w.line)
 }
 
 func (o *output) tls(w *worker, fl *flow.Flow, s *tls.Session) {
+	countTx(fl)
 	if !o.cfg.EVE.TLS {
 		return
 	}
@@ -187,6 +197,9 @@ func (o *output) flow(w *worker, fl *flow.Flow, st *flowState, why flow.EndReaso
 		Reason:        why.String(),
 		Alerted:       fl.Alerted,
 	}
+	if st != nil {
+		r.TxCnt = st.txCnt
+	}
 	if fl.Key.Proto == decode.IPProtoTCP {
 		r.IsTCP = true
 		r.TCPFlagsTS, r.TCPFlagsTC = fl.TCPFlags[flow.ToServer], fl.TCPFlags[flow.ToClient]
@@ -207,4 +220,12 @@ func flowAddrs(k *flow.Key) (src, dst netip.Addr) {
 		src, dst = src.Unmap(), dst.Unmap()
 	}
 	return src, dst
+}
+
+// countTx counts a transaction of fl for flow.tx_cnt, whether or not its
+// event type is logged.
+func countTx(fl *flow.Flow) {
+	if st, ok := fl.Ext.(*flowState); ok {
+		st.txCnt++
+	}
 }

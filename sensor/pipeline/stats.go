@@ -65,7 +65,17 @@ func (o *output) stats(w *worker, now time.Time) {
 	if !o.cfg.EVE.Stats {
 		return
 	}
-	w.line = eve.AppendStats(w.line[:0], o.clock(), int64(o.clock().Sub(o.started)/time.Second), w.eachCounter)
+	each := w.eachCounter
+	if !o.cfg.EVE.StatsZeros {
+		each = func(yield func(string, uint64)) {
+			w.eachCounter(func(n string, v uint64) {
+				if v != 0 {
+					yield(n, v)
+				}
+			})
+		}
+	}
+	w.line = eve.AppendStats(w.line[:0], o.clock(), int64(o.clock().Sub(o.started)/time.Second), each)
 	o.write(w.line)
 }
 
@@ -98,11 +108,17 @@ func (o *output) statsAll(now time.Time) {
 	if o.live != nil {
 		kp, kd = o.live.kernelStats()
 	}
+	zeros := o.cfg.EVE.StatsZeros
 	line := eve.AppendStats(nil, now, int64(now.Sub(o.started)/time.Second), func(yield func(string, uint64)) {
-		yield("capture.kernel_packets", kp)
-		yield("capture.kernel_drops", kd)
+		y := func(n string, v uint64) {
+			if v != 0 || zeros {
+				yield(n, v)
+			}
+		}
+		y("capture.kernel_packets", kp)
+		y("capture.kernel_drops", kd)
 		for _, n := range names {
-			yield(n, sum[n])
+			y(n, sum[n])
 		}
 	})
 	o.write(line)

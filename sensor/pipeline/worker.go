@@ -36,7 +36,8 @@ type flowState struct {
 	tls    *tls.Parser
 	tlsLog bool // tls event written
 	dnsTCP *dns.StreamParser
-	dnsTx  uint64
+	dnsTx  uint64 // tx_id of the next DNS-over-UDP message
+	txCnt  uint64 // app-layer transactions logged (EVE flow.tx_cnt)
 }
 
 func (s *flowState) reset() {
@@ -55,6 +56,7 @@ func (s *flowState) reset() {
 	s.http, s.tls, s.dnsTCP = nil, nil, nil
 	s.tlsLog = false
 	s.dnsTx = 0
+	s.txCnt = 0
 }
 
 // worker owns one shard of the traffic: its decoder, defrag table, flow
