@@ -4,16 +4,20 @@
 #   make test    run every test (what .ci/run runs, after make deps)
 #   make build   build bin/polder
 #   make bench   run the benchmarks and the whole-pcap throughput benchmark
+#   make sv-verify TESTS=DIR OUT=DIR
+#                run suricata-verify tests against the sensor (a report: exit 0 even when tests fail)
 
 GO       ?= go
 BIN      ?= bin/polder
 PKGS     ?= ./...
 # Debian packages the tests use: tshark is the accuracy oracle, iproute2 makes
 # the veth pairs and network namespaces of the live-capture tests, clang/llvm
-# build the eBPF programs, jq is used by a few scripts.
-DEB_PKGS ?= tshark iproute2 clang llvm libbpf-dev jq ca-certificates
+# build the eBPF programs, jq is used by a few scripts, libpcre2-dev is the
+# pcre keyword's regex engine (sensor/detect/pcre, cgo builds), libhyperscan-dev
+# the Hyperscan prefilter (sensor/detect/mpm, -tags hyperscan,hyperscan_v54).
+DEB_PKGS ?= tshark iproute2 clang llvm libbpf-dev jq ca-certificates libhyperscan-dev libpcre2-dev
 
-.PHONY: all build deps test test-short vet fmt-check bench fuzz clean
+.PHONY: all build deps test test-short vet fmt-check bench fuzz clean sv-verify
 
 all: build
 
@@ -37,9 +41,14 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # Every test, including the corpus-wide accuracy tests (tshark oracle, EVE
-# schema, Suricata reference) and the root-only live-capture tests.
+# schema, Suricata reference) and the root-only live-capture tests, then the
+# Hyperscan build of the multi-pattern matcher against the pure-Go one
+# (make deps installs libhyperscan-dev). CGO_ENABLED=0 must keep building.
+HS_TAGS ?= hyperscan,hyperscan_v54
 test: fmt-check vet
 	$(GO) test -count=1 -timeout 60m $(PKGS)
+	$(GO) test -count=1 -tags $(HS_TAGS) ./sensor/detect/mpm/
+	CGO_ENABLED=0 $(GO) build ./...
 
 # Quick loop for development: skips the corpus-wide tests.
 test-short:
@@ -52,6 +61,14 @@ bench:
 FUZZTIME ?= 60s
 fuzz:
 	@scripts/fuzz-all.sh $(FUZZTIME)
+
+# suricata-verify: every test of TESTS/dev-tests.tsv (or every directory with a
+# test.yaml), each test's EVE left at OUT/<test>/eve.json beside the polder.yaml
+# it ran with; prints a table, a per-category breakdown and the summary.
+TESTS ?= ../shared/corpus/suricata-verify
+OUT   ?= out/sv
+sv-verify:
+	$(GO) run ./internal/sv/cmd/svverify -tests $(TESTS) -out $(OUT)
 
 clean:
 	rm -rf bin

@@ -37,6 +37,7 @@ func New() *ucli.App {
 		},
 		Commands: []*ucli.Command{
 			sensorCommand(),
+			rulesCommand(),
 		},
 		ExitErrHandler: func(*ucli.Context, error) {}, // main decides exit codes
 		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {

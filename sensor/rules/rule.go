@@ -7,6 +7,12 @@
 // what Suricata refuses at load time is refused here with a positioned
 // Error, and every rule of ET Open (Suricata 5.0 edition) loads. It imports
 // no other polder package: the detect stage compiles its output.
+//
+// Parse and the loaders may run concurrently (package tables are read-only
+// after init); a Set is built by one goroutine and read-only afterwards.
+// Rule loading is not on the packet path: it allocates freely, and every
+// input is bounded (maxRuleLen per rule, maxExprDepth for address and port
+// nesting and variable expansion).
 package rules
 
 import "strconv"
@@ -17,6 +23,7 @@ type Pos struct {
 	Line, Col int
 }
 
+// String formats p as "line:col".
 func (p Pos) String() string { return strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col) }
 
 // Action is what a rule does when it matches.
@@ -36,6 +43,7 @@ const (
 
 var actionNames = [...]string{"", "alert", "pass", "drop", "reject", "rejectsrc", "rejectdst", "rejectboth", "config"}
 
+// String returns the action word as written in rules.
 func (a Action) String() string {
 	if int(a) < len(actionNames) {
 		return actionNames[a]
@@ -54,6 +62,7 @@ const (
 	DirTransaction                      // =>
 )
 
+// String returns the arrow as written in rules.
 func (d Direction) String() string {
 	switch d {
 	case DirForward:
@@ -70,7 +79,8 @@ func (d Direction) String() string {
 // its raw value; the typed fields below are decoded from Options and are
 // what the detection engine compiles. A Rule is immutable once returned.
 type Rule struct {
-	Pos      Pos // start of the action word
+	File     string // set by the loaders, "" from Parse
+	Pos      Pos    // start of the action word
 	Action   Action
 	Protocol string // lower case as written: "tcp", "http", "tcp-pkt", ...
 	Src      Address
@@ -111,6 +121,8 @@ type Rule struct {
 	Tag             *Tag
 	Noalert         bool
 	Bypass          bool
+
+	hdrPos [4]Pos // of Src, SrcPort, Dst, DstPort, for variable errors
 }
 
 // Option is one "name:value;" (or "name;") as written. Value is the raw
@@ -166,6 +178,7 @@ type Num struct {
 	Set   bool
 }
 
+// String returns the variable name or the decimal value.
 func (n Num) String() string {
 	if n.Var != "" {
 		return n.Var
@@ -348,6 +361,8 @@ type Keyword struct {
 	Value string
 }
 
+// Position returns where the match keyword starts; likewise for the
+// other Match types below.
 func (m *Content) Position() Pos      { return m.Pos }
 func (m *PCRE) Position() Pos         { return m.Pos }
 func (m *ByteTest) Position() Pos     { return m.Pos }
@@ -410,4 +425,35 @@ type Tag struct {
 	Count     int    // 0 when absent
 	Metric    string // packets, seconds, bytes
 	Direction string // src, dst (host only)
+}
+
+// String returns the operator as written in rules.
+func (o CmpOp) String() string {
+	switch o {
+	case CmpEQ:
+		return "="
+	case CmpNE:
+		return "!="
+	case CmpLT:
+		return "<"
+	case CmpLE:
+		return "<="
+	case CmpGT:
+		return ">"
+	case CmpGE:
+		return ">="
+	case CmpRange:
+		return "<>"
+	}
+	return "?"
+}
+
+// String names the byte order.
+func (e Endian) String() string {
+	return [...]string{"default", "big", "little", "dce", "?"}[min(int(e), 4)]
+}
+
+// String names the base.
+func (b ByteBase) String() string {
+	return [...]string{"none", "hex", "dec", "oct", "?"}[min(int(b), 4)]
 }
