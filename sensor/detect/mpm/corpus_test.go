@@ -66,7 +66,7 @@ func etPatterns(tb testing.TB, all bool) []Pattern {
 	tb.Helper()
 	files, _ := filepath.Glob(filepath.Join(etRulesDir, "*.rules"))
 	if len(files) == 0 {
-		tb.Skipf("no ET Open rules under %s", etRulesDir)
+		missingCorpus(tb, "no ET Open rules under %s", etRulesDir)
 	}
 	var pats []Pattern
 	for _, f := range files {
@@ -150,7 +150,7 @@ func payloads(tb testing.TB) [][]byte {
 	tb.Helper()
 	p, err := corpusPayloads()
 	if err != nil || len(p) == 0 {
-		tb.Skipf("no corpus payloads under %s: %v", pcapDir, err)
+		missingCorpus(tb, "no corpus payloads under %s: %v", pcapDir, err)
 	}
 	return p
 }
@@ -275,4 +275,15 @@ func TestETOpenPatternsOnCorpus(t *testing.T) {
 			t.Logf("%s: %d buffers agree (%d hits)", eng, len(bufs), total)
 		}
 	}
+}
+
+// missingCorpus skips on a developer machine without ../shared/corpus but
+// fails in CI, where the corpus must be there: a test of real material must
+// not pass silently without it.
+func missingCorpus(tb testing.TB, format string, args ...any) {
+	tb.Helper()
+	if os.Getenv("CI") != "" {
+		tb.Fatalf(format+" (CI must provide ../shared/corpus)", args...)
+	}
+	tb.Skipf(format, args...)
 }
