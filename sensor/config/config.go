@@ -64,8 +64,9 @@ type Interface struct {
 	// sockets in one fanout group) for this interface. Default 1.
 	Workers int `yaml:"workers"`
 	// FanoutGroup is the AF_PACKET fanout group id, 1–65535. Default 0:
-	// the instance derives one from a hash of its directory, so two
-	// instances on one host don't share a group.
+	// derived from a hash of the sensor's log directory (the instance's
+	// own) and the interface name, so two sensors on one interface never
+	// share a group.
 	FanoutGroup int `yaml:"fanout-group"`
 	// Snaplen is the capture length per packet in bytes. Default 0: the
 	// capture derives it from the interface MTU (plus link header).

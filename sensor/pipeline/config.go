@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"hash/fnv"
+	"path/filepath"
 	"time"
 
 	"github.com/polder-nsm/polder/sensor/applayer/http"
@@ -122,21 +123,30 @@ func (c *Config) InterfaceNames() []string {
 }
 
 func liveOptions(i config.Interface) capture.LiveOptions {
-	g := uint16(i.FanoutGroup)
-	if g == 0 {
-		// Until the instance assigns one, derive a group from the interface
-		// name so that two interfaces of one sensor never share a group.
-		h := fnv.New32a()
-		h.Write([]byte(i.Name))
-		g = uint16(h.Sum32()%60000) + 1000
-	}
 	return capture.LiveOptions{
 		Interface:   i.Name,
 		Workers:     max(i.Workers, 1),
-		FanoutGroup: g,
+		FanoutGroup: uint16(i.FanoutGroup), // 0: derived per instance at open (fanoutGroup)
 		Snaplen:     i.Snaplen,
 		Promisc:     true,
 	}
+}
+
+// fanoutGroup derives a PACKET_FANOUT group id for an interface whose
+// config leaves it 0. Sockets with the same id on one interface share (split)
+// its packets, so the id must differ between two sensors on the same
+// interface: it hashes the sensor's log directory, which is the instance's
+// own, with the interface name. The result is in 1000–60999, away from the
+// small ids people configure by hand.
+func fanoutGroup(logDir, iface string) uint16 {
+	if abs, err := filepath.Abs(logDir); err == nil {
+		logDir = abs
+	}
+	h := fnv.New32a()
+	h.Write([]byte(logDir))
+	h.Write([]byte{0})
+	h.Write([]byte(iface))
+	return uint16(h.Sum32()%60000) + 1000
 }
 
 func protoTimeouts(t config.FlowTimeout) flow.ProtoTimeouts {

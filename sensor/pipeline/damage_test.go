@@ -86,3 +86,17 @@ func TestFlowStateSize(t *testing.T) {
 		t.Errorf("per-flow state %d B exceeds %d B", n, budget)
 	}
 }
+
+// TestFanoutGroupPerInstance: two sensors (log directories) on one interface
+// get different fanout groups; one sensor's interfaces too; the same sensor
+// gets the same group again after a restart.
+func TestFanoutGroupPerInstance(t *testing.T) {
+	a, b := fanoutGroup("/srv/polder/customer1/logs", "eth0"), fanoutGroup("/srv/polder/customer2/logs", "eth0")
+	c := fanoutGroup("/srv/polder/customer1/logs", "eth1")
+	if a == b || a == c {
+		t.Errorf("fanout groups collide: %d %d %d", a, b, c)
+	}
+	if a != fanoutGroup("/srv/polder/customer1/logs", "eth0") || a < 1000 {
+		t.Errorf("fanout group not stable or out of range: %d", a)
+	}
+}

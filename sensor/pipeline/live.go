@@ -32,6 +32,9 @@ func OpenLive(opts Options) (*Live, error) {
 	}
 	l := &Live{opts: opts, cfg: cfg, out: out}
 	for i, lo := range cfg.Live {
+		if lo.FanoutGroup == 0 {
+			lo.FanoutGroup = fanoutGroup(opts.LogDir, lo.Interface)
+		}
 		srcs, err := capture.OpenLive(lo, i)
 		if err != nil {
 			l.closeSources()
