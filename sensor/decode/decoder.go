@@ -157,6 +157,7 @@ func (d *Decoder) DecodeDatagram(p *Packet, ip []byte) Reason {
 		VLAN:      p.VLAN,
 		VLANCount: p.VLANCount,
 		Tunnel:    p.Tunnel,
+		Outer:     p.Outer,
 		TCPWScale: -1,
 		Events:    p.Events,
 	}

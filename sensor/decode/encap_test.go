@@ -30,7 +30,15 @@ func TestCorpusEncapsulations(t *testing.T) {
 		{"arkime/gre-sample.pcap", 1, func(p *decode.Packet) bool { return p.Tunnel&decode.TunnelGRE != 0 && p.IPVersion != 0 }},
 		{"arkime/gre-erspan.pcap", 1, func(p *decode.Packet) bool { return p.Tunnel&decode.TunnelERSPAN != 0 && p.IPVersion != 0 }},
 		{"arkime/gre-erspan-vxlan.pcap", 1, func(p *decode.Packet) bool { return p.Tunnel&decode.TunnelVXLAN != 0 && p.IPVersion != 0 }},
-		{"arkime/vxlan.pcap", 1, func(p *decode.Packet) bool { return p.Tunnel&decode.TunnelVXLAN != 0 && p.IPVersion != 0 }},
+		{"arkime/vxlan.pcap", 1, func(p *decode.Packet) bool {
+			// The outer flow is the VXLAN UDP flow; the packet's own fields the inner one.
+			return p.Tunnel&decode.TunnelVXLAN != 0 && p.IPVersion != 0 &&
+				p.Outer.IPProto == decode.IPProtoUDP && (p.Outer.DstPort == decode.PortVXLAN || p.Outer.SrcPort == decode.PortVXLAN)
+		}},
+		{"arkime/gre-sample.pcap", 1, func(p *decode.Packet) bool {
+			return p.Tunnel&decode.TunnelGRE != 0 && p.Outer.IPProto == decode.IPProtoGRE && p.Outer.IPVersion == 4 && p.Outer.Src != p.Src
+		}},
+		{"zeek/http-vlan-0.pcap", 1, func(p *decode.Packet) bool { return p.Outer.IPVersion == 0 }}, // no tunnel, no outer flow
 		{"arkime/tcpdump-geneve.pcap", 1, func(p *decode.Packet) bool { return p.Tunnel&decode.TunnelGeneve != 0 && p.IPVersion != 0 }},
 		{"arkime/mpls-basic.pcap", 1, func(p *decode.Packet) bool { return p.Tunnel&decode.TunnelMPLS != 0 && p.IPVersion != 0 }},
 		{"arkime/ipv6-in-ipv4.pcap", 1, func(p *decode.Packet) bool { return p.Tunnel&decode.TunnelIPinIP != 0 && p.IPVersion == 6 }},

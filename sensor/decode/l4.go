@@ -72,6 +72,7 @@ func (d *Decoder) ipInIP(p *Packet, proto uint8, b []byte, depth int, ver uint8)
 	if depth >= MaxLayers {
 		return d.invalid(p, ReasonTooManyLayers)
 	}
+	enterTunnel(p)
 	p.Tunnel |= TunnelIPinIP
 	c := &d.Counters
 	if proto == ipProtoIPIP {
@@ -218,6 +219,7 @@ func (d *Decoder) udp(p *Packet, b []byte, depth int) Reason {
 	// then an Ethernet frame.
 	if (dp == PortVXLAN || sp == PortVXLAN) && len(pl) >= 8+14 && pl[0]&0x08 != 0 {
 		d.Counters.VXLAN++
+		enterTunnel(p)
 		p.Tunnel |= TunnelVXLAN
 		return d.ethernet(p, pl[8:], depth+1)
 	}
@@ -229,14 +231,17 @@ func (d *Decoder) udp(p *Packet, b []byte, depth int) Reason {
 			switch be16(pl[2:]) {
 			case EtherTypeTEB:
 				d.Counters.Geneve++
+				enterTunnel(p)
 				p.Tunnel |= TunnelGeneve
 				return d.ethernet(p, pl[hl:], depth+1)
 			case EtherTypeIPv4:
 				d.Counters.Geneve++
+				enterTunnel(p)
 				p.Tunnel |= TunnelGeneve
 				return d.ipv4(p, pl[hl:], depth+1)
 			case EtherTypeIPv6:
 				d.Counters.Geneve++
+				enterTunnel(p)
 				p.Tunnel |= TunnelGeneve
 				return d.ipv6(p, pl[hl:], depth+1)
 			}
@@ -245,6 +250,7 @@ func (d *Decoder) udp(p *Packet, b []byte, depth int) Reason {
 	if sp == PortTeredo || dp == PortTeredo {
 		if in := teredo(pl); in != nil {
 			d.Counters.Teredo++
+			enterTunnel(p)
 			p.Tunnel |= TunnelTeredo
 			return d.ipv6(p, in, depth+1)
 		}
@@ -305,6 +311,7 @@ func (d *Decoder) gtpU(p *Packet, b []byte, depth int) Reason {
 		return ReasonNone
 	}
 	d.Counters.link.gtp++
+	enterTunnel(p)
 	p.Tunnel |= TunnelGTP
 	p.SrcPort, p.DstPort = 0, 0 // the outer ports must not stay on an inner ICMP packet
 	if v == 4 {
@@ -563,6 +570,11 @@ func (d *Decoder) gre(p *Packet, b []byte, depth int) Reason {
 		return d.invalid(p, ReasonTooManyLayers)
 	}
 	switch proto {
+	case EtherTypeIPv4, EtherTypeIPv6, EtherTypeTEB, EtherTypeERSPAN2, EtherTypeERSPAN3,
+		EtherTypePPP, EtherTypeMPLSUnicast, EtherTypeMPLSMulticast:
+		enterTunnel(p)
+	}
+	switch proto {
 	case EtherTypeIPv4:
 		p.Tunnel |= TunnelGRE
 		return d.ipv4(p, b, depth+1)
@@ -618,4 +630,20 @@ func (d *Decoder) erspan(p *Packet, b []byte, hl int, ver uint8, depth int) Reas
 		p.VLANCount++
 	}
 	return d.ethernet(p, b[hl:], depth+1)
+}
+
+// enterTunnel records the current IP tuple as the packet's outer flow when
+// decoding descends into its first IP-level tunnel.
+func enterTunnel(p *Packet) {
+	if p.Outer.IPVersion != 0 || p.IPVersion == 0 {
+		return
+	}
+	p.Outer = Outer{
+		Src: p.Src, Dst: p.Dst,
+		IPProto: p.IPProto, IPVersion: p.IPVersion,
+		VLAN: p.VLAN, VLANCount: p.VLANCount,
+	}
+	if p.IPProto == IPProtoUDP {
+		p.Outer.SrcPort, p.Outer.DstPort = p.SrcPort, p.DstPort
+	}
 }

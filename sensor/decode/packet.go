@@ -104,6 +104,25 @@ type Packet struct {
 	Payload []byte
 
 	Events EventSet // non-fatal anomalies seen while decoding (e.g. bad IPv4 option)
+
+	// Outer is the IP tuple of the outermost IP-level tunnel the packet
+	// arrived in (GRE, IP-in-IP, VXLAN, Geneve, Teredo, GTP-U), captured
+	// when decoding descended into it; IPVersion 0 when there was none.
+	// The packet's own fields describe the innermost flow; Suricata tracks
+	// the outer flow as well, and so does the pipeline.
+	Outer Outer
+}
+
+// Outer is the outer flow of a tunnelled packet: addresses (IPv4 mapped),
+// L4 protocol (UDP for VXLAN/Geneve/Teredo/GTP-U, 47 for GRE, 4 or 41 for
+// IP-in-IP), ports for UDP, and the VLAN tags seen before the tunnel.
+type Outer struct {
+	Src, Dst         [16]byte
+	SrcPort, DstPort uint16
+	IPProto          uint8
+	IPVersion        uint8
+	VLAN             [MaxVLAN]uint16
+	VLANCount        uint8
 }
 
 // SrcAddr returns the source address, unmapped for IPv4.

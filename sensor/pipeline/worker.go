@@ -70,7 +70,8 @@ type worker struct {
 	reasm *stream.Reassembler
 
 	pkt     decode.Packet
-	now     time.Time // packet time of the current packet (offline) or wall time (live)
+	outer   decode.Packet // scratch for countOuter
+	now     time.Time     // packet time of the current packet (offline) or wall time (live)
 	pcapCnt uint64
 
 	lastExpire time.Time
@@ -163,6 +164,9 @@ func (w *worker) handleFrame(f *capture.Frame) {
 		}
 	}
 
+	if p.Outer.IPVersion != 0 {
+		w.countOuter(p)
+	}
 	fl, dir := w.flows.Lookup(p)
 	if fl == nil {
 		return // table full: counted by the table as flow.get_used_failed
@@ -185,6 +189,22 @@ func (w *worker) handleFrame(f *capture.Frame) {
 			w.udp(fl, st, dir, p)
 		}
 	}
+}
+
+// countOuter counts a tunnelled packet in the flow of its outer tunnel
+// (the VXLAN/Geneve/GTP-U UDP flow, the GRE or IP-in-IP flow) as Suricata
+// does; that flow carries no app layer of its own.
+func (w *worker) countOuter(p *decode.Packet) {
+	o := &p.Outer
+	q := &w.outer
+	*q = decode.Packet{
+		Timestamp: p.Timestamp, Data: p.Data, WireLen: p.WireLen,
+		LinkType: p.LinkType, Iface: p.Iface,
+		VLAN: o.VLAN, VLANCount: o.VLANCount,
+		IPVersion: o.IPVersion, Src: o.Src, Dst: o.Dst, IPProto: o.IPProto,
+		SrcPort: o.SrcPort, DstPort: o.DstPort, TCPWScale: -1,
+	}
+	w.flows.Lookup(q)
 }
 
 // state returns the pipeline state of fl, attaching a recycled one to a new flow.
