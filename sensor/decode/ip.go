@@ -281,6 +281,7 @@ func (d *Decoder) ipv6Ext(p *Packet, b []byte, depth int) Reason {
 			if len(b)-off < 8 {
 				return d.invalid(p, ReasonESPPktTooSmall)
 			}
+			p.SPI = be32(b[off:])
 			p.Payload = b[off:]
 			return ReasonNone
 		case ipv6NoNext:

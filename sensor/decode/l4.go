@@ -56,6 +56,7 @@ func (d *Decoder) l4(p *Packet, proto uint8, b []byte, depth int, ver uint8) Rea
 		if len(b) < 8 {
 			return d.invalid(p, ReasonESPPktTooSmall)
 		}
+		p.SPI = be32(b)
 	default:
 		if ver == 6 {
 			d.event(p, ReasonIPv6UnknownNextHeader)

@@ -81,6 +81,8 @@ type Packet struct {
 	TCPTSVal       uint32
 	TCPTSEcr       uint32
 
+	SPI uint32 // ESP security parameters index (IPProto 50)
+
 	ICMPType, ICMPCode uint8
 	ICMPID             uint16 // echo identifier (echo request/reply only)
 

@@ -39,8 +39,9 @@ type Key struct {
 	VLAN             [3]uint16
 }
 
-// ICMP message types the key treats specially (RFC 792, RFC 4443).
+// ICMP message types the key treats specially (RFC 792, RFC 4443), and ESP.
 const (
+	ipProtoESP        = 50
 	icmpDestUnreach   = 3
 	icmpEchoReply     = 0
 	icmpEchoRequest   = 8
@@ -76,6 +77,10 @@ func embeddedKey(p *decode.Packet) (k Key, high bool, ok bool) {
 		return k, false, false
 	}
 	switch e.IPProto {
+	case ipProtoESP:
+		// As Suricata: one flow per security association, keyed by SPI
+		// (each direction of an IPsec tunnel has its own).
+		k.SrcPort, k.DstPort = uint16(p.SPI>>16), uint16(p.SPI)
 	case decode.IPProtoTCP, decode.IPProtoUDP, decode.IPProtoSCTP:
 	default:
 		return k, false, false
@@ -131,6 +136,10 @@ func keyOf(p *decode.Packet) (k Key, high bool, ok bool) {
 		}
 		k.Src, k.Dst = p.Src, p.Dst
 		return k, false, true
+	case ipProtoESP:
+		// As Suricata: one flow per security association, keyed by SPI
+		// (each direction of an IPsec tunnel has its own).
+		k.SrcPort, k.DstPort = uint16(p.SPI>>16), uint16(p.SPI)
 	case decode.IPProtoTCP, decode.IPProtoUDP, decode.IPProtoSCTP:
 		if c > 0 || (c == 0 && p.SrcPort > p.DstPort) {
 			k.Src, k.Dst = p.Dst, p.Src
@@ -203,3 +212,6 @@ func mix(x uint64) uint64 {
 	x ^= x >> 33
 	return x
 }
+
+// SPI returns the ESP security parameters index of an ESP flow's key.
+func (k *Key) SPI() uint32 { return uint32(k.SrcPort)<<16 | uint32(k.DstPort) }

@@ -118,6 +118,23 @@ func TestKeyOf(t *testing.T) {
 	}
 }
 
+// TestESPKeyedBySPI: as Suricata, each IPsec security association (SPI) is
+// its own flow, so the two directions of a tunnel are two flows.
+func TestESPKeyedBySPI(t *testing.T) {
+	tb := NewTable(TableOptions{MaxFlows: 16})
+	esp := func(src, dst string, spi uint32) *decode.Packet {
+		p := udp(src, 0, dst, 0, 0)
+		p.IPProto, p.SPI = 50, spi
+		return p
+	}
+	a, _ := tb.Lookup(esp("10.0.0.1", "10.0.0.2", 0x1001))
+	a2, _ := tb.Lookup(esp("10.0.0.1", "10.0.0.2", 0x1001))
+	b, _ := tb.Lookup(esp("10.0.0.2", "10.0.0.1", 0x2002))
+	if a != a2 || a == b || a.Key.SPI() != 0x1001 || b.Key.SPI() != 0x2002 || a.Pkts[ToServer] != 2 {
+		t.Fatalf("esp flows: %p %p %p spi %#x %#x pkts %v", a, a2, b, a.Key.SPI(), b.Key.SPI(), a.Pkts)
+	}
+}
+
 // TestICMPErrorJoinsFlow: a destination unreachable quoting a tracked UDP
 // packet is counted in that UDP flow, toward its client, as Suricata does.
 func TestICMPErrorJoinsFlow(t *testing.T) {

@@ -103,6 +103,9 @@ func (o *output) header(w *worker, fl *flow.Flow, ts time.Time) *eve.Header {
 	if p := applayer.Proto(fl.AppProto); p != applayer.ProtoUnknown {
 		h.AppProto = p.String()
 	}
+	if fl.Key.Proto == ipProtoESP {
+		h.SPI, h.HasSPI = fl.Key.SPI(), true
+	}
 	if fl.Key.Proto == decode.IPProtoICMP || fl.Key.Proto == decode.IPProtoICMPv6 {
 		h.SrcPort, h.DstPort = 0, 0
 		h.ICMPType, h.ICMPCode = fl.ICMPType[flow.ToServer], fl.ICMPCode[flow.ToServer]
@@ -229,3 +232,5 @@ func countTx(fl *flow.Flow) {
 		st.txCnt++
 	}
 }
+
+const ipProtoESP = 50

@@ -35,6 +35,9 @@ type Header struct {
 	RespICMPType, RespICMPCode uint8
 	HasRespICMP                bool
 
+	SPI    uint32 // ESP security parameters index, written as "spi" when HasSPI
+	HasSPI bool
+
 	PktSrc   string // "wire/pcap", "stream (flow timeout)", ...; "" leaves pkt_src out
 	TxID     uint64
 	HasTxID  bool
@@ -125,6 +128,9 @@ func (b *Builder) header(h *Header, typ string, withAppProto bool) {
 			b.B = append(b.B, '"')
 			b.B = strconv.AppendUint(b.B, uint64(h.Proto), 10)
 			b.B = append(b.B, '"')
+		}
+		if h.HasSPI {
+			b.KeyUint("spi", uint64(h.SPI))
 		}
 		if isICMP(h.Proto) {
 			b.KeyUint("icmp_type", uint64(h.ICMPType))
