@@ -183,7 +183,9 @@ func cmp16(a, b *[16]byte) int {
 // reversed returns k with its ends exchanged.
 func (k Key) reversed() Key {
 	k.Src, k.Dst = k.Dst, k.Src
-	k.SrcPort, k.DstPort = k.DstPort, k.SrcPort
+	if k.Proto != ipProtoESP { // ESP "ports" hold the SPI, which has no direction
+		k.SrcPort, k.DstPort = k.DstPort, k.SrcPort
+	}
 	return k
 }
 
