@@ -341,8 +341,12 @@ func (f *Flow) matches(k *Key) bool {
 	if f.lowIsClient {
 		return f.Key == *k
 	}
-	return f.Key.Src == k.Dst && f.Key.Dst == k.Src && f.Key.SrcPort == k.DstPort &&
-		f.Key.DstPort == k.SrcPort && f.Key.Proto == k.Proto && f.Key.IPVersion == k.IPVersion &&
+	sp, dp := k.DstPort, k.SrcPort // as Key.reversed
+	if k.Proto == ipProtoESP {
+		sp, dp = k.SrcPort, k.DstPort
+	}
+	return f.Key.Src == k.Dst && f.Key.Dst == k.Src && f.Key.SrcPort == sp &&
+		f.Key.DstPort == dp && f.Key.Proto == k.Proto && f.Key.IPVersion == k.IPVersion &&
 		f.Key.VLAN == k.VLAN
 }
 

@@ -130,7 +130,8 @@ func TestESPKeyedBySPI(t *testing.T) {
 	a, _ := tb.Lookup(esp("10.0.0.1", "10.0.0.2", 0x1001))
 	a2, _ := tb.Lookup(esp("10.0.0.1", "10.0.0.2", 0x1001))
 	b, _ := tb.Lookup(esp("10.0.0.2", "10.0.0.1", 0x2002))
-	if a != a2 || a == b || a.Key.SPI() != 0x1001 || b.Key.SPI() != 0x2002 || a.Pkts[ToServer] != 2 {
+	b2, _ := tb.Lookup(esp("10.0.0.2", "10.0.0.1", 0x2002)) // found again although its key sorts high
+	if a != a2 || a == b || b != b2 || a.Key.SPI() != 0x1001 || b.Key.SPI() != 0x2002 || a.Pkts[ToServer] != 2 || b.Pkts[ToServer] != 2 {
 		t.Fatalf("esp flows: %p %p %p spi %#x %#x pkts %v", a, a2, b, a.Key.SPI(), b.Key.SPI(), a.Pkts)
 	}
 }
