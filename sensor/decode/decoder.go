@@ -160,6 +160,8 @@ func (d *Decoder) DecodeDatagram(p *Packet, ip []byte) Reason {
 		Outer:     p.Outer,
 		TCPWScale: -1,
 		Events:    p.Events,
+		// InnerOffset stays 0: it pointed into the frame, and the
+		// datagram is a buffer of its own.
 	}
 	r := d.raw(p, ip)
 	if r != ReasonNone {

@@ -88,7 +88,7 @@ func (d *Decoder) ipInIP(p *Packet, proto uint8, b []byte, depth int, ver uint8)
 		} else {
 			c.IPv4InIPv4++
 		}
-		return d.ipv4(p, b, depth+1)
+		return d.ipv4(p, inner(p, b), depth+1)
 	}
 	if ver == 6 {
 		c.IPv6InIPv6++
@@ -101,7 +101,7 @@ func (d *Decoder) ipInIP(p *Packet, proto uint8, b []byte, depth int, ver uint8)
 	} else {
 		c.IPv6InIPv4++
 	}
-	return d.ipv6(p, b, depth+1)
+	return d.ipv6(p, inner(p, b), depth+1)
 }
 
 // tcp decodes a TCP header (RFC 9293) and its options. A data offset below 5
@@ -222,7 +222,7 @@ func (d *Decoder) udp(p *Packet, b []byte, depth int) Reason {
 		d.Counters.VXLAN++
 		enterTunnel(p)
 		p.Tunnel |= TunnelVXLAN
-		return d.ethernet(p, pl[8:], depth+1)
+		return d.ethernet(p, inner(p, pl[8:]), depth+1)
 	}
 	// Geneve (RFC 8926): version 0, option length in 4-byte words, then a
 	// protocol type: Ethernet, IPv4 or IPv6.
@@ -234,17 +234,17 @@ func (d *Decoder) udp(p *Packet, b []byte, depth int) Reason {
 				d.Counters.Geneve++
 				enterTunnel(p)
 				p.Tunnel |= TunnelGeneve
-				return d.ethernet(p, pl[hl:], depth+1)
+				return d.ethernet(p, inner(p, pl[hl:]), depth+1)
 			case EtherTypeIPv4:
 				d.Counters.Geneve++
 				enterTunnel(p)
 				p.Tunnel |= TunnelGeneve
-				return d.ipv4(p, pl[hl:], depth+1)
+				return d.ipv4(p, inner(p, pl[hl:]), depth+1)
 			case EtherTypeIPv6:
 				d.Counters.Geneve++
 				enterTunnel(p)
 				p.Tunnel |= TunnelGeneve
-				return d.ipv6(p, pl[hl:], depth+1)
+				return d.ipv6(p, inner(p, pl[hl:]), depth+1)
 			}
 		}
 	}
@@ -253,7 +253,7 @@ func (d *Decoder) udp(p *Packet, b []byte, depth int) Reason {
 			d.Counters.Teredo++
 			enterTunnel(p)
 			p.Tunnel |= TunnelTeredo
-			return d.ipv6(p, in, depth+1)
+			return d.ipv6(p, inner(p, in), depth+1)
 		}
 	}
 	if sp == PortGTPU || dp == PortGTPU {
@@ -316,9 +316,9 @@ func (d *Decoder) gtpU(p *Packet, b []byte, depth int) Reason {
 	p.Tunnel |= TunnelGTP
 	p.SrcPort, p.DstPort = 0, 0 // the outer ports must not stay on an inner ICMP packet
 	if v == 4 {
-		return d.ipv4(p, in, depth+1)
+		return d.ipv4(p, inner(p, in), depth+1)
 	}
-	return d.ipv6(p, in, depth+1)
+	return d.ipv6(p, inner(p, in), depth+1)
 }
 
 // teredo returns the IPv6 packet inside a Teredo UDP payload (RFC 4380),
@@ -578,18 +578,18 @@ func (d *Decoder) gre(p *Packet, b []byte, depth int) Reason {
 	switch proto {
 	case EtherTypeIPv4:
 		p.Tunnel |= TunnelGRE
-		return d.ipv4(p, b, depth+1)
+		return d.ipv4(p, inner(p, b), depth+1)
 	case EtherTypeIPv6:
 		p.Tunnel |= TunnelGRE
-		return d.ipv6(p, b, depth+1)
+		return d.ipv6(p, inner(p, b), depth+1)
 	case EtherTypeTEB:
 		p.Tunnel |= TunnelGRE
-		return d.ethernet(p, b, depth+1)
+		return d.ethernet(p, inner(p, b), depth+1)
 	case EtherTypeERSPAN2:
 		p.Tunnel |= TunnelGRE | TunnelERSPAN
 		d.Counters.ERSPAN++
 		if !seq { // ERSPAN type I: no ERSPAN header at all
-			return d.ethernet(p, b, depth+1)
+			return d.ethernet(p, inner(p, b), depth+1)
 		}
 		return d.erspan(p, b, 8, 1, depth)
 	case EtherTypeERSPAN3:
@@ -598,10 +598,10 @@ func (d *Decoder) gre(p *Packet, b []byte, depth int) Reason {
 		return d.erspan(p, b, 12, 2, depth)
 	case EtherTypePPP:
 		p.Tunnel |= TunnelGRE
-		return d.ppp(p, b, depth+1)
+		return d.ppp(p, inner(p, b), depth+1)
 	case EtherTypeMPLSUnicast, EtherTypeMPLSMulticast:
 		p.Tunnel |= TunnelGRE
-		return d.mpls(p, b, depth+1)
+		return d.mpls(p, inner(p, b), depth+1)
 	}
 	return ReasonNone
 }
@@ -630,7 +630,7 @@ func (d *Decoder) erspan(p *Packet, b []byte, hl int, ver uint8, depth int) Reas
 		p.VLAN[p.VLANCount] = v
 		p.VLANCount++
 	}
-	return d.ethernet(p, b[hl:], depth+1)
+	return d.ethernet(p, inner(p, b[hl:]), depth+1)
 }
 
 // enterTunnel records the current IP tuple as the packet's outer flow when
@@ -647,4 +647,13 @@ func enterTunnel(p *Packet) {
 	if p.IPProto == IPProtoUDP {
 		p.Outer.SrcPort, p.Outer.DstPort = p.SrcPort, p.DstPort
 	}
+}
+
+// inner records where the innermost tunnel's payload starts in p.Data (an
+// Ethernet frame for VXLAN/Geneve/GRE-TEB/ERSPAN, an IP packet for
+// IP-in-IP/GRE/Teredo/GTP-U) and returns b. Suricata decodes that payload
+// as a packet of its own, and the inner flow counts its bytes from there.
+func inner(p *Packet, b []byte) []byte {
+	p.InnerOffset = offset(p, b)
+	return b
 }

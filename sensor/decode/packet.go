@@ -113,6 +113,11 @@ type Packet struct {
 	// The packet's own fields describe the innermost flow; Suricata tracks
 	// the outer flow as well, and so does the pipeline.
 	Outer Outer
+
+	// InnerOffset is where the payload of the innermost IP-level tunnel
+	// starts in Data; 0 when the packet was not tunnelled (MPLS and PPPoE
+	// are not tunnels here, as in Suricata).
+	InnerOffset int
 }
 
 // Outer is the outer flow of a tunnelled packet: addresses (IPv4 mapped),

@@ -356,9 +356,10 @@ func (t *Table) update(i int32, dir Direction, p *decode.Packet, now int64) {
 		f.ICMPType[dir], f.ICMPCode[dir] = p.ICMPType, p.ICMPCode
 	}
 	f.Pkts[dir]++
-	if p.Tunnel != 0 && p.L3Offset <= len(p.Data) {
-		// Suricata counts a tunnelled packet by its inner IP packet.
-		f.Bytes[dir] += uint64(len(p.Data) - p.L3Offset)
+	if p.InnerOffset > 0 && p.InnerOffset <= len(p.Data) {
+		// Suricata counts a tunnelled packet by the tunnel's payload,
+		// which it decodes as a packet of its own.
+		f.Bytes[dir] += uint64(len(p.Data) - p.InnerOffset)
 	} else {
 		f.Bytes[dir] += uint64(len(p.Data))
 	}
