@@ -104,39 +104,56 @@ func (p *exprParser) atom() string {
 	return p.s[j:p.i]
 }
 
+// negation consumes a leading '!' (and the blanks around it).
+func (p *exprParser) negation() bool {
+	p.skip()
+	if p.i < len(p.s) && p.s[p.i] == '!' {
+		p.i++
+		p.skip()
+		return true
+	}
+	return false
+}
+
+// exprList parses "[e, e, ...]" when the input is at '[' — the list grammar
+// addresses and ports share — reading each element with elem. ok is false
+// when there is no list here.
+func exprList[T any](p *exprParser, what string, depth int, elem func(*exprParser, int) (T, error)) (list []T, ok bool, err error) {
+	if p.i >= len(p.s) || p.s[p.i] != '[' {
+		return nil, false, nil
+	}
+	p.i++
+	for {
+		e, err := elem(p, depth+1)
+		if err != nil {
+			return nil, true, err
+		}
+		list = append(list, e)
+		p.skip()
+		if p.i >= len(p.s) {
+			return nil, true, fmt.Errorf("%s %q: missing ']'", what, p.s)
+		}
+		if p.s[p.i] == ']' {
+			p.i++
+			return list, true, nil
+		}
+		if p.s[p.i] != ',' {
+			return nil, true, fmt.Errorf("%s %q: unexpected %q in list", what, p.s, p.s[p.i])
+		}
+		p.i++
+	}
+}
+
 func (p *exprParser) addr(depth int) (Address, error) {
 	if depth > maxExprDepth {
 		return Address{}, errors.New("address nested too deeply")
 	}
-	p.skip()
-	var a Address
-	if p.i < len(p.s) && p.s[p.i] == '!' {
-		a.Negated = true
-		p.i++
-		p.skip()
-	}
-	if p.i < len(p.s) && p.s[p.i] == '[' {
-		p.i++
-		a.Kind = AddrList
-		for {
-			e, err := p.addr(depth + 1)
-			if err != nil {
-				return Address{}, err
-			}
-			a.List = append(a.List, e)
-			p.skip()
-			if p.i >= len(p.s) {
-				return Address{}, fmt.Errorf("address %q: missing ']'", p.s)
-			}
-			if p.s[p.i] == ']' {
-				p.i++
-				return a, nil
-			}
-			if p.s[p.i] != ',' {
-				return Address{}, fmt.Errorf("address %q: unexpected %q in list", p.s, p.s[p.i])
-			}
-			p.i++
-		}
+	a := Address{Negated: p.negation()}
+	if list, ok, err := exprList(p, "address", depth, (*exprParser).addr); err != nil {
+		return Address{}, err
+	} else if ok {
+		a.Kind, a.List = AddrList, list
+		return a, nil
 	}
 	t := p.atom()
 	switch {
@@ -210,35 +227,12 @@ func (p *exprParser) port(depth int) (Port, error) {
 	if depth > maxExprDepth {
 		return Port{}, errors.New("port nested too deeply")
 	}
-	p.skip()
-	var a Port
-	if p.i < len(p.s) && p.s[p.i] == '!' {
-		a.Negated = true
-		p.i++
-		p.skip()
-	}
-	if p.i < len(p.s) && p.s[p.i] == '[' {
-		p.i++
-		a.Kind = PortList
-		for {
-			e, err := p.port(depth + 1)
-			if err != nil {
-				return Port{}, err
-			}
-			a.List = append(a.List, e)
-			p.skip()
-			if p.i >= len(p.s) {
-				return Port{}, fmt.Errorf("port %q: missing ']'", p.s)
-			}
-			if p.s[p.i] == ']' {
-				p.i++
-				return a, nil
-			}
-			if p.s[p.i] != ',' {
-				return Port{}, fmt.Errorf("port %q: unexpected %q in list", p.s, p.s[p.i])
-			}
-			p.i++
-		}
+	a := Port{Negated: p.negation()}
+	if list, ok, err := exprList(p, "port", depth, (*exprParser).port); err != nil {
+		return Port{}, err
+	} else if ok {
+		a.Kind, a.List = PortList, list
+		return a, nil
 	}
 	t := p.atom()
 	switch {
