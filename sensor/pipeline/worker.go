@@ -99,7 +99,6 @@ type worker struct {
 type workerCounters struct {
 	packets, bytes     uint64
 	invalid            uint64
-	nonIP              uint64
 	appFlow            [applayer.ProtoFailed + 1]uint64 // TCP flows per detected protocol
 	dnsUDPFlows        uint64
 	txHTTP, txTLS      uint64
@@ -145,8 +144,7 @@ func (w *worker) handleFrame(f *capture.Frame) {
 		return
 	}
 	if p.IPVersion == 0 {
-		w.counters.nonIP++
-		return
+		return // ARP, LLDP, ...: counted by the decoder
 	}
 	if p.Fragment {
 		before := p.Events
