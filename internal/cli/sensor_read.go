@@ -23,6 +23,7 @@ A truncated or damaged file is processed up to the damage; the exit status is th
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "sensor config `FILE` (YAML); defaults apply without one"},
 			&ucli.StringFlag{Name: "log-dir", Aliases: []string{"l"}, Usage: "write eve.json into `DIR`", Value: "."},
+			ruleFileFlag, extraRuleFileFlag,
 			&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 		},
 		Action: func(c *ucli.Context) error {
@@ -33,6 +34,7 @@ A truncated or damaged file is processed up to the damage; the exit status is th
 			if err != nil {
 				return err
 			}
+			applyRuleFlags(c, cfg)
 			dir := c.String("log-dir")
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("create log dir: %w", err)

@@ -17,19 +17,24 @@ func sensorRunCommand() *ucli.Command {
 		Usage: "capture live from network interfaces (AF_PACKET) and write EVE JSON",
 		Description: `Captures on the interfaces of the config (or -i, repeatable) with a TPACKET_V3 ring
 per worker, both directions of a flow on one worker (PACKET_FANOUT by flow hash).
-SIGHUP reopens eve.json (for logrotate); SIGINT/SIGTERM flush flows and stop.
+SIGHUP reopens eve.json (for logrotate) and reloads the rules; SIGUSR2 reloads the
+rules only (Suricata's signal for it). A reload compiles the new ruleset beside the
+running one and swaps it in between two packets; if it cannot be loaded, the running
+ruleset stays and the log says why. SIGINT/SIGTERM flush flows and stop.
 Needs root or CAP_NET_RAW and CAP_NET_ADMIN.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "sensor config `FILE` (YAML)"},
 			&ucli.StringSliceFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE` (repeatable; overrides the config's interfaces)"},
 			&ucli.IntFlag{Name: "workers", Usage: "workers (fanout sockets) per interface given with -i", Value: 1},
 			&ucli.StringFlag{Name: "log-dir", Aliases: []string{"l"}, Usage: "write eve.json into `DIR`", Value: "."},
+			ruleFileFlag, extraRuleFileFlag,
 		},
 		Action: func(c *ucli.Context) error {
 			cfg, err := loadSensorConfig(c.String("config"))
 			if err != nil {
 				return err
 			}
+			applyRuleFlags(c, cfg)
 			if ifs := c.StringSlice("interface"); len(ifs) > 0 {
 				cfg.SetInterfaces(ifs, c.Int("workers"))
 			}
@@ -45,18 +50,23 @@ Needs root or CAP_NET_RAW and CAP_NET_ADMIN.`,
 			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
+			signal.Notify(hup, syscall.SIGHUP, syscall.SIGUSR2)
 			defer signal.Stop(hup)
 			go func() {
 				for {
 					select {
 					case <-ctx.Done():
 						return
-					case <-hup:
-						if err := live.Reopen(); err != nil {
-							log.Error("reopen eve output", "err", err)
-						} else {
-							log.Info("reopened eve output")
+					case sig := <-hup:
+						if sig == syscall.SIGHUP {
+							if err := live.Reopen(); err != nil {
+								log.Error("reopen eve output", "err", err)
+							} else {
+								log.Info("reopened eve output")
+							}
+						}
+						if len(cfg.Rules.Files) > 0 {
+							reloadRules(live, log)
 						}
 					}
 				}

@@ -20,7 +20,12 @@ type eveEvent struct {
 	DestPort  uint16 `json:"dest_port"`
 	VLAN      []int  `json:"vlan"`
 	FlowID    uint64 `json:"flow_id"`
-	DNS       *struct {
+	Alert     *struct {
+		SID       uint32 `json:"signature_id"`
+		GID       uint32 `json:"gid"`
+		Signature string `json:"signature"`
+	} `json:"alert"`
+	DNS *struct {
 		Version int    `json:"version"`
 		Type    string `json:"type"`
 		RRName  string `json:"rrname"` // v2: the question name of query and answer events

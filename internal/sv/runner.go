@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -89,34 +88,17 @@ type PipelineSensor struct {
 	Logger *slog.Logger // nil = discard
 }
 
-// pipelineRuleFiles is the pipeline.Options field PipelineSensor fills with
-// RunSpec.RuleFiles once the rule engine exposes it (issue 3), and
-// pipelineThresholdFile the one for the threshold file. Until the fields
-// exist, Detects is false and tests with rules run without them.
-//
-// TODO(#3): replace the reflection with plain assignments when the fields
-// land.
-const (
-	pipelineRuleFiles     = "RuleFiles"
-	pipelineThresholdFile = "ThresholdFile"
-)
+// Detects reports true: the rule engine runs the tests' rules.
+func (PipelineSensor) Detects() bool { return true }
 
-// Detects reports whether pipeline.Options has a RuleFiles []string field.
-func (PipelineSensor) Detects() bool {
-	f, ok := reflect.TypeFor[pipeline.Options]().FieldByName(pipelineRuleFiles)
-	return ok && f.Type == reflect.TypeFor[[]string]()
-}
-
-// Run implements Sensor.
+// Run implements Sensor. The test's rules replace any in the config, as
+// run.py's -S does.
 func (s PipelineSensor) Run(ctx context.Context, spec RunSpec) error {
-	opts := pipeline.Options{Config: spec.Config, LogDir: spec.OutDir, Logger: s.Logger}
-	if s.Detects() {
-		v := reflect.ValueOf(&opts).Elem()
-		v.FieldByName(pipelineRuleFiles).Set(reflect.ValueOf(spec.RuleFiles))
-		if f := v.FieldByName(pipelineThresholdFile); f.IsValid() && f.Kind() == reflect.String {
-			f.SetString(spec.ThresholdFile)
-		}
-	}
+	cfg := *spec.Config
+	cfg.Rules.Files = spec.RuleFiles
+	cfg.Rules.ThresholdFile = spec.ThresholdFile
+	cfg.Rules.IPS = spec.SimulateIPS
+	opts := pipeline.Options{Config: &cfg, LogDir: spec.OutDir, Logger: s.Logger}
 	_, err := pipeline.ReadFile(ctx, spec.Pcap, opts)
 	return err
 }

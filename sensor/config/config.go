@@ -38,6 +38,20 @@ type Config struct {
 	// paths are resolved by the caller (the instance directory). Default ".".
 	LogDir string `yaml:"log-dir"`
 
+	// DefaultRulePath is the directory relative rule-files entries are
+	// read from, as in suricata.yaml; relative to the config file's
+	// directory when itself relative. Default "" (the config's directory).
+	DefaultRulePath string `yaml:"default-rule-path"`
+	// RuleFiles are the rule files to load, in order. Default none: the
+	// sensor then logs protocol events only. Each may be a glob.
+	RuleFiles []string `yaml:"rule-files"`
+	// ClassificationFile gives classtypes their description and priority.
+	// Default "" (the built-in Suricata classification.config).
+	ClassificationFile string `yaml:"classification-file"`
+	// ThresholdFile is a threshold.config (suppress, threshold,
+	// event_filter, rate_filter lines). Default "".
+	ThresholdFile string `yaml:"threshold-file"`
+
 	// file and lines remember where each key was set, for Validate's
 	// messages. Both are empty for a Config not read from YAML.
 	file  string
@@ -230,8 +244,21 @@ type Defrag struct {
 // AppLayer configures application-layer parsers.
 type AppLayer struct {
 	HTTP HTTPParser `yaml:"http"`
-	DNS  Parser     `yaml:"dns"`
+	DNS  DNSParser  `yaml:"dns"`
 	TLS  Parser     `yaml:"tls"`
+}
+
+// DNSParser configures DNS.
+type DNSParser struct {
+	// Enabled turns DNS parsing on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// UDPDetectionPorts, when not empty, limits DNS-over-UDP detection to
+	// datagrams from or to these ports, as Suricata's
+	// app-layer.protocols.dns.udp.detection-ports (53) does. Default
+	// empty: any UDP datagram that parses as DNS (DNSCrypt certificate
+	// queries on 443, DNS on odd ports) is DNS; NetBIOS, mDNS and LLMNR
+	// ports are never taken for DNS.
+	UDPDetectionPorts []uint16 `yaml:"udp-detection-ports"`
 }
 
 // Parser enables one app-layer parser. Default true.
@@ -329,7 +356,7 @@ func Default() *Config {
 		Defrag: Defrag{Memcap: 32 * MB, Trackers: 65535, MaxFrags: 65535, Timeout: secs(60)},
 		AppLayer: AppLayer{
 			HTTP: HTTPParser{Enabled: true, RequestBodyLimit: 100 * KB, ResponseBodyLimit: 100 * KB},
-			DNS:  Parser{Enabled: true},
+			DNS:  DNSParser{Enabled: true},
 			TLS:  Parser{Enabled: true},
 		},
 		Workers: 0,

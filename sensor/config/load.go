@@ -443,3 +443,8 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// File returns the path the Config was read from, "" when it was not read
+// from a file. Relative paths in the config (rule files) resolve against
+// its directory.
+func (c *Config) File() string { return c.file }

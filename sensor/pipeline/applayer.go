@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"slices"
+
 	"github.com/polder-nsm/polder/sensor/applayer"
 	"github.com/polder-nsm/polder/sensor/applayer/dns"
 	"github.com/polder-nsm/polder/sensor/applayer/http"
@@ -28,8 +30,17 @@ func (h *streamHandler) appDir(dir flow.Direction) flow.Direction {
 	return dir
 }
 
-// Data implements stream.Handler.
+// Data implements stream.Handler: the app layer sees the chunk first, then
+// the rule engine, as in Suricata (a chunk that reveals the protocol is
+// inspected as that protocol).
 func (h *streamHandler) Data(dir flow.Direction, b []byte) {
+	h.appData(dir, b)
+	if w := h.w; w.det != nil {
+		w.detectStream(h.fl, h.st, h.appDir(dir), h.st.swap, b)
+	}
+}
+
+func (h *streamHandler) appData(dir flow.Direction, b []byte) {
 	st := h.st
 	if st.proto == applayer.ProtoUnknown {
 		data := b
@@ -231,7 +242,7 @@ func (h *streamHandler) feed(dir flow.Direction, b []byte) {
 // udp handles one UDP datagram: DNS is detected per datagram by content.
 func (w *worker) udp(fl *flow.Flow, st *flowState, dir flow.Direction, p *decode.Packet) {
 	if st.proto == applayer.ProtoUnknown {
-		if p.SrcPort != 53 && p.DstPort != 53 && (dnsLookalikePort(p.SrcPort) || dnsLookalikePort(p.DstPort)) {
+		if !w.dnsUDPPort(p.SrcPort, p.DstPort) {
 			return
 		}
 		proto, fromClient, _ := applayer.Detect(decode.IPProtoUDP, dir, p.Payload, p.SrcPort, p.DstPort)
@@ -259,6 +270,9 @@ func (w *worker) udp(fl *flow.Flow, st *flowState, dir flow.Direction, p *decode
 	m.TxID = st.dnsTx
 	st.dnsTx++
 	w.out.dns(w, fl, m)
+	if w.det != nil {
+		w.detectDNS(fl, st, m)
+	}
 }
 
 // closeApp flushes the parsers of a flow that is ending.
@@ -282,22 +296,42 @@ func (w *worker) closeApp(fl *flow.Flow, st *flowState) {
 func (w *worker) logHTTP(tx *http.Transaction) {
 	w.counters.txHTTP++
 	w.out.http(w, w.h.fl, tx)
+	if w.det != nil {
+		w.detectHTTP(w.h.fl, w.h.st, tx)
+	}
 }
 
 // logDNS logs a message of DNS over TCP; the stream parser numbers them.
 func (w *worker) logDNS(m *dns.Message) {
 	w.counters.txDNSTCP++
 	w.out.dns(w, w.h.fl, m)
+	if w.det != nil {
+		w.detectDNS(w.h.fl, w.h.st, m)
+	}
 }
 
 func (w *worker) logTLS(fl *flow.Flow, s *tls.Session) {
 	w.counters.txTLS++
 	w.out.tls(w, fl, s)
+	if w.det != nil {
+		st, _ := fl.Ext.(*flowState)
+		w.detectTLS(fl, st, s)
+	}
 }
 
-// dnsLookalikePort reports the ports of protocols that reuse DNS's wire
-// format but are not DNS and are not logged as dns events, as in Suricata:
-// NetBIOS name service (137, names in NetBIOS first-level encoding),
-// multicast DNS (5353: Suricata 8 logs it as its own "mdns" type) and
-// LLMNR (5355).
-func dnsLookalikePort(p uint16) bool { return p == 137 || p == 5353 || p == 5355 }
+// dnsUDPPort reports whether a datagram between these ports may be DNS:
+// on the configured detection ports only, when there are any; otherwise
+// anywhere but the ports of protocols that reuse DNS's wire format with
+// other semantics and are not logged as dns events, as in Suricata:
+// NetBIOS name service (137), multicast DNS (5353: Suricata 8 logs it as
+// its own "mdns" type) and LLMNR (5355).
+func (w *worker) dnsUDPPort(sp, dp uint16) bool {
+	if ports := w.cfg.DNSUDPPorts; len(ports) > 0 {
+		return slices.Contains(ports, sp) || slices.Contains(ports, dp)
+	}
+	if sp == 53 || dp == 53 {
+		return true
+	}
+	lookalike := func(p uint16) bool { return p == 137 || p == 5353 || p == 5355 }
+	return !lookalike(sp) && !lookalike(dp)
+}

@@ -24,6 +24,9 @@ type Config struct {
 	Stream stream.Options
 	HTTP   http.Options
 	EVE    EVEConfig
+	Rules  RuleConfig
+	// DNSUDPPorts limits DNS-over-UDP detection to these ports; nil: any.
+	DNSUDPPorts []uint16
 }
 
 // EVEConfig selects the EVE output and its event types.
@@ -33,12 +36,14 @@ type EVEConfig struct {
 	Flow, HTTP    bool
 	DNS, TLS      bool
 	Anomaly       bool
+	Alert         bool
 	Stats         bool
 	StatsInterval time.Duration // wall time; 0 = only the final stats event
 	StatsZeros    bool          // write counters that are 0 (Suricata's null-values)
 	DNSRequests   bool          // log DNS queries
 	DNSResponses  bool          // log DNS answers
 	HTTPOptions   eve.HTTPOptions
+	AlertOptions  eve.AlertOptions
 }
 
 // DefaultConfig is FromConfig(config.Default()).
@@ -94,6 +99,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		DNSResponses:  t.DNS.Responses,
 		TLS:           e.Enabled && t.TLS && c.AppLayer.TLS.Enabled,
 		Anomaly:       e.Enabled && t.Anomaly,
+		Alert:         e.Enabled && t.Alert,
 		Stats:         e.Enabled && t.Stats.Enabled,
 		StatsInterval: t.Stats.Interval,
 		StatsZeros:    t.Stats.NullValues,
@@ -101,6 +107,8 @@ func FromConfig(c *config.Config) (*Config, error) {
 	for _, i := range c.Capture.Interfaces {
 		out.Live = append(out.Live, liveOptions(i))
 	}
+	out.Rules = ruleConfig(c)
+	out.DNSUDPPorts = c.AppLayer.DNS.UDPDetectionPorts
 	return out, nil
 }
 

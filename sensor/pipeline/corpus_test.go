@@ -15,18 +15,40 @@ import (
 	"github.com/polder-nsm/polder/internal/corpus"
 	"github.com/polder-nsm/polder/internal/eveschema"
 	"github.com/polder-nsm/polder/internal/oracle"
+	"github.com/polder-nsm/polder/sensor/detect"
 )
 
 // The corpus tests run the sensor once over every pcap of the shared corpus
 // and then judge that output several ways: schema validity, agreement with
 // tshark, flows against Suricata's reference output.
 
-var corpusOut struct {
+// corpusRun is one run of the sensor over the whole corpus.
+type corpusRun struct {
 	once    sync.Once
 	dir     string
 	rel     []string
 	results map[string]corpusResult
+	cfg     func() *Config
 }
+
+var (
+	// corpusOut runs polder's defaults with ET Open loaded: the output the
+	// accuracy and schema tests judge.
+	corpusOut = &corpusRun{cfg: testConfig}
+	// corpusSuricata runs the settings Suricata's reference run had where
+	// polder's defaults differ on purpose (stream.midstream: false, DNS
+	// over UDP detected on port 53 only), for the alert comparison.
+	corpusSuricata = &corpusRun{cfg: func() *Config {
+		c := testConfig()
+		c.Flow.Midstream = false
+		c.DNSUDPPorts = []uint16{53}
+		return c
+	}}
+	etOpen struct {
+		once sync.Once
+		res  *RuleLoad
+	}
+)
 
 type corpusResult struct {
 	eve   string // path of the file's eve.json
@@ -37,8 +59,10 @@ type corpusResult struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if corpusOut.dir != "" {
-		os.RemoveAll(corpusOut.dir)
+	for _, r := range []*corpusRun{corpusOut, corpusSuricata} {
+		if r.dir != "" {
+			os.RemoveAll(r.dir)
+		}
 	}
 	os.Exit(code)
 }
@@ -54,7 +78,7 @@ func testConfig() *Config {
 
 // readSafely runs ReadFile and turns a panic into a result: a test must
 // name the file that crashed the sensor rather than die on it.
-func readSafely(path, outDir string) (res corpusResult) {
+func readSafely(path, outDir string, cfg *Config, eng *detect.Engine) (res corpusResult) {
 	defer func() {
 		if r := recover(); r != nil {
 			res.panic = fmt.Sprintf("%v\n%s", r, debug.Stack())
@@ -64,22 +88,53 @@ func readSafely(path, outDir string) (res corpusResult) {
 		return corpusResult{err: err}
 	}
 	res.eve = filepath.Join(outDir, "eve.json")
-	res.sum, res.err = ReadFile(context.Background(), path, Options{Config: testConfig(), LogDir: outDir})
+	res.sum, res.err = ReadFile(context.Background(), path, Options{Config: cfg, LogDir: outDir, Engine: eng})
 	return res
 }
 
-// runCorpus processes every corpus pcap (two at a time) once per test binary.
+// loadETOpen compiles the ET Open ruleset of the corpus once, with the
+// default vars, for the corpus run: the sensor is judged as it runs, with
+// rules loaded.
+func loadETOpen(t *testing.T) *RuleLoad {
+	t.Helper()
+	etOpen.once.Do(func() { etOpen.res = compileETOpen(t) })
+	if etOpen.res == nil {
+		t.Fatal("ET Open failed to load earlier")
+	}
+	return etOpen.res
+}
+
+func compileETOpen(t *testing.T) *RuleLoad {
+	t.Helper()
+	files, err := filepath.Glob(corpus.Path(t, "rules", "et-open-suricata-5.0-20240421", "*.rules"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("ET Open rules: %v (%d files)", err, len(files))
+	}
+	res, err := LoadRules(RuleConfig{Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// runCorpus processes every corpus pcap (two at a time) once per test
+// binary with polder's defaults.
 func runCorpus(t *testing.T) (rel []string, results map[string]corpusResult) {
+	return corpusOut.run(t)
+}
+
+func (c *corpusRun) run(t *testing.T) (rel []string, results map[string]corpusResult) {
 	t.Helper()
 	rels, abs := corpus.Pcaps(t)
-	corpusOut.once.Do(func() {
+	c.once.Do(func() {
 		dir, err := os.MkdirTemp("", "polder-corpus-")
 		if err != nil {
 			t.Fatal(err)
 		}
-		corpusOut.dir = dir
-		corpusOut.rel = rels
-		corpusOut.results = make(map[string]corpusResult, len(rels))
+		eng := loadETOpen(t).Engine
+		c.dir = dir
+		c.rel = rels
+		c.results = make(map[string]corpusResult, len(rels))
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 2)
@@ -89,18 +144,18 @@ func runCorpus(t *testing.T) (rel []string, results map[string]corpusResult) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				r := readSafely(abs[i], filepath.Join(dir, rels[i]))
+				r := readSafely(abs[i], filepath.Join(dir, rels[i]), c.cfg(), eng)
 				mu.Lock()
-				corpusOut.results[rels[i]] = r
+				c.results[rels[i]] = r
 				mu.Unlock()
 			}()
 		}
 		wg.Wait()
 	})
-	if corpusOut.results == nil {
+	if c.results == nil {
 		t.Fatal("corpus run failed earlier")
 	}
-	return corpusOut.rel, corpusOut.results
+	return c.rel, c.results
 }
 
 // TestCorpusProcesses: every corpus pcap is processed without a panic. Files
@@ -323,4 +378,43 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// TestCorpusAlertsReference compares the alerts raised with ET Open over
+// every corpus pcap with Suricata 7.0.4's reference output: the set of
+// (rule, flow) pairs, as recall and precision, with every difference
+// listed.
+func TestCorpusAlertsReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("corpus-wide test; run without -short")
+	}
+	rel, res := corpusSuricata.run(t)
+	st := loadETOpen(t).Engine.Stats()
+	t.Logf("ET Open: %d loaded (%d inactive), %d refused; compile %v; %v; %d prefilters, %d patterns, %d without fast pattern",
+		st.Loaded, st.Inactive, st.Refused, st.Compile.Round(1e6), st.ByKind, st.Matchers, st.Patterns, st.Always)
+	refDir := corpus.Path(t, "reference", "suricata-7.0.4-etopen")
+	var total oracle.AlertResult
+	for _, r := range rel {
+		refFile := filepath.Join(refDir, r+".eve.json")
+		if flows, err := oracle.FlowRecords(refFile); err != nil || len(flows) == 0 {
+			continue // Suricata skipped the file (link type it does not decode) or saw no traffic
+		}
+		ref, err := oracle.Alerts(refFile)
+		if err != nil {
+			t.Errorf("%s: %v", r, err)
+			continue
+		}
+		var ours map[oracle.AlertKey]string
+		if x := res[r]; x.eve != "" {
+			if ours, err = oracle.Alerts(x.eve); err != nil {
+				t.Errorf("%s: %v", r, err)
+			}
+		}
+		total.CompareAlerts(r, ours, ref)
+	}
+	t.Log(total.Report())
+	if total.Recall() < alertRecallFloor || total.Precision() < alertPrecisionFloor {
+		t.Errorf("alerts vs reference: recall %.4f (floor %.4f), precision %.4f (floor %.4f)",
+			total.Recall(), alertRecallFloor, total.Precision(), alertPrecisionFloor)
+	}
 }

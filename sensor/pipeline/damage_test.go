@@ -40,7 +40,7 @@ func TestCorpusDamagedCopies(t *testing.T) {
 		if err := os.WriteFile(p, data[:at], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res := readSafely(p, filepath.Join(tmp, "cut"))
+		res := readSafely(p, filepath.Join(tmp, "cut"), testConfig(), nil)
 		cut++
 		if res.panic != "" {
 			panics++
@@ -62,7 +62,7 @@ func TestCorpusDamagedCopies(t *testing.T) {
 		if err := os.WriteFile(p, c, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res = readSafely(p, filepath.Join(tmp, "corrupt"))
+		res = readSafely(p, filepath.Join(tmp, "corrupt"), testConfig(), nil)
 		corrupt++
 		if res.panic != "" {
 			panics++

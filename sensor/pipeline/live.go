@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/polder-nsm/polder/sensor/capture"
+	"github.com/polder-nsm/polder/sensor/detect"
+	"github.com/polder-nsm/polder/sensor/rules"
 )
 
 // Live is a running sensor on one or more interfaces: one worker goroutine
@@ -18,6 +20,8 @@ type Live struct {
 	out     *output
 	srcs    []*capture.LiveSource
 	workers []*worker
+	rules   ruleSwitch
+	reload  sync.Mutex // one reload at a time
 }
 
 // OpenLive opens every configured interface. Nothing is captured until Run.
@@ -31,6 +35,20 @@ func OpenLive(opts Options) (*Live, error) {
 		return nil, err
 	}
 	l := &Live{opts: opts, cfg: cfg, out: out}
+	eng, err := opts.engine(cfg, opts.logger())
+	if err != nil {
+		out.close()
+		return nil, err
+	}
+	var rs *ruleset
+	if eng != nil {
+		sh, err := eng.NewShared(nil)
+		if err != nil {
+			opts.logger().Warn("rules", "error", err.Error())
+		}
+		rs = &ruleset{eng, sh}
+		l.rules.cur.Store(rs)
+	}
 	for i, lo := range cfg.Live {
 		if lo.FanoutGroup == 0 {
 			lo.FanoutGroup = fanoutGroup(opts.LogDir, lo.Interface)
@@ -45,12 +63,42 @@ func OpenLive(opts Options) (*Live, error) {
 			l.srcs = append(l.srcs, s)
 			w := newWorker(cfg, out)
 			w.iface = lo.Interface
+			if rs != nil {
+				w.det = detect.NewThread(rs.eng, rs.sh)
+				w.rules = &l.rules
+			}
 			l.workers = append(l.workers, w)
 		}
 	}
 	out.workers = l.workers
 	out.live = l
 	return l, nil
+}
+
+// ReloadRules loads and compiles the ruleset of the config again (Suricata's
+// rule reload, on SIGHUP or an API call) beside the running one and
+// publishes it; each worker switches before its next packet, so no packet
+// is inspected twice or skipped. When loading fails, or the sensor was
+// started without rules, the running ruleset stays and the error says why.
+// Refused rules do not fail a reload: they are reported in the result, as
+// at startup.
+func (l *Live) ReloadRules() (*RuleLoad, error) {
+	l.reload.Lock()
+	defer l.reload.Unlock()
+	old := l.rules.cur.Load()
+	if old == nil {
+		return nil, errors.New("reload rules: the sensor was started without rules")
+	}
+	res, err := LoadRules(l.cfg.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("reload rules (keeping the running ruleset): %w", err)
+	}
+	sh, err := res.Engine.NewShared(old.sh)
+	if err != nil {
+		res.Errors = append(res.Errors, &rules.Error{Msg: err.Error()})
+	}
+	l.rules.cur.Store(&ruleset{res.Engine, sh})
+	return res, nil
 }
 
 // Reopen reopens the EVE file (after logrotate moved it); safe to call from

@@ -8,6 +8,8 @@ package pipeline
 import (
 	"log/slog"
 	"time"
+
+	"github.com/polder-nsm/polder/sensor/detect"
 )
 
 // Options configures a sensor run. The zero value of every field means the
@@ -24,6 +26,35 @@ type Options struct {
 
 	// Clock returns wall time for stats uptime and live timeouts; nil = time.Now.
 	Clock func() time.Time
+
+	// Engine is the compiled ruleset to run (see LoadRules). nil: load
+	// Config.Rules when it names rule files, else run without rules.
+	Engine *detect.Engine
+}
+
+// engine returns the ruleset to run: the given Engine, or Config.Rules
+// loaded now (refused rules are logged, as Suricata does at startup).
+func (o Options) engine(cfg *Config, log *slog.Logger) (*detect.Engine, error) {
+	if o.Engine != nil || len(cfg.Rules.Files) == 0 {
+		return o.Engine, nil
+	}
+	res, err := LoadRules(cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range res.Errors {
+		log.Warn("rule refused", "error", e.Error())
+	}
+	st := res.Engine.Stats()
+	log.Info("rules loaded", "files", len(res.Files), "loaded", st.Loaded, "refused", st.Refused, "inactive", st.Inactive, "compile", st.Compile.Round(time.Millisecond))
+	return res.Engine, nil
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // Summary is what a finished run reports.

@@ -14,6 +14,7 @@ import (
 	"github.com/polder-nsm/polder/sensor/applayer/http"
 	"github.com/polder-nsm/polder/sensor/applayer/tls"
 	"github.com/polder-nsm/polder/sensor/decode"
+	"github.com/polder-nsm/polder/sensor/detect"
 	"github.com/polder-nsm/polder/sensor/flow"
 	"github.com/polder-nsm/polder/sensor/output/eve"
 )
@@ -234,3 +235,94 @@ func countTx(fl *flow.Flow) {
 }
 
 const ipProtoESP = 50
+
+// alert writes one alert event. The header is the packet's (or, for
+// stream and transaction matches, the matched data's) direction; the flow
+// object comes from the flow.
+func (o *output) alert(w *worker, fl *flow.Flow, a *detect.Alert) {
+	if !o.cfg.EVE.Alert {
+		return
+	}
+	h := &w.hdr
+	*h = eve.Header{
+		Timestamp: a.Time, InIface: w.iface, PktSrc: o.pktSrc,
+		SrcIP: a.Src, DstIP: a.Dst, SrcPort: a.SrcPort, DstPort: a.DstPort,
+	}
+	if o.pktSrc == "wire/pcap" && w.iface == "" {
+		h.PcapCnt = w.pcapCnt
+	}
+	p := &w.pkt
+	var f *eve.AlertFlow
+	if fl != nil {
+		h.FlowID = fl.ID
+		h.Proto = fl.Key.Proto
+		for i, v := range fl.Key.VLAN {
+			if v == 0 {
+				break
+			}
+			h.VLAN[i] = v
+			h.VLANCount = uint8(i + 1)
+		}
+		if ap := applayer.Proto(fl.AppProto); ap != applayer.ProtoUnknown {
+			h.AppProto = ap.String()
+		}
+		f = &w.alertFlow
+		*f = eve.AlertFlow{
+			Start:        fl.StartTime(),
+			PktsToServer: fl.Pkts[flow.ToServer], PktsToClient: fl.Pkts[flow.ToClient],
+			BytesToServer: fl.Bytes[flow.ToServer], BytesToClient: fl.Bytes[flow.ToClient],
+		}
+	} else {
+		h.Proto = p.IPProto
+	}
+	if h.Proto == decode.IPProtoICMP || h.Proto == decode.IPProtoICMPv6 {
+		h.SrcPort, h.DstPort = 0, 0
+		h.ICMPType, h.ICMPCode = p.ICMPType, p.ICMPCode
+	}
+	if a.HasTx {
+		h.TxID, h.HasTxID = a.TxID, true
+	}
+	s := a.Sig
+	r := s.Rule
+	al := &w.alert
+	*al = eve.Alert{
+		Action: eve.ActionAllowed, GID: r.GID, SID: r.SID, Rev: r.Rev,
+		Signature: r.Msg, Category: s.Category, Severity: s.Severity,
+		Direction: eve.ToServer, Metadata: w.alertMeta[:0], Flowbits: w.alertBits[:0],
+	}
+	if a.Blocked {
+		al.Action = eve.ActionBlocked
+	}
+	if a.Dir == flow.ToClient {
+		al.Direction = eve.ToClient
+	}
+	switch r.Target {
+	case "dest_ip":
+		al.Target = eve.TargetDest
+	case "src_ip":
+		al.Target = eve.TargetSrc
+	}
+	for _, m := range r.Metadata {
+		al.Metadata = append(al.Metadata, eve.MetaKV{Key: m.Key, Value: m.Value})
+	}
+	w.alertMeta = al.Metadata
+	if st := flowStateOf(fl); st != nil {
+		al.Flowbits = st.det.FlowbitNames(al.Flowbits)
+		w.alertBits = al.Flowbits
+	}
+	app := eve.AlertApp{HTTP: a.HTTP, DNS: a.DNS, TLS: a.TLS, Payload: a.Payload, Stream: a.Stream,
+		Options: o.cfg.EVE.AlertOptions}
+	if o.cfg.EVE.AlertOptions.Packet && a.Payload != nil && !a.Stream {
+		app.Packet, app.LinkType = p.Data, uint32(p.LinkType)
+	}
+	w.line = eve.AppendAlert(w.line[:0], h, al, f, app)
+	o.write(w.line)
+}
+
+func flowStateOf(fl *flow.Flow) *flowState {
+	if fl == nil {
+		return nil
+	}
+	st, _ := fl.Ext.(*flowState)
+	return st
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/polder-nsm/polder/sensor/capture"
+	"github.com/polder-nsm/polder/sensor/detect"
 )
 
 // ReadFile analyses a pcap or pcapng file like Suricata's -r: packet time
@@ -39,6 +40,18 @@ func readSource(ctx context.Context, src capture.Source, path string, opts Optio
 	}
 	w := newWorker(cfg, out)
 	out.workers = []*worker{w}
+	eng, err := opts.engine(cfg, opts.logger())
+	if err != nil {
+		out.close()
+		return nil, err
+	}
+	if eng != nil {
+		sh, err := eng.NewShared(nil)
+		if err != nil {
+			opts.logger().Warn("rules", "error", err.Error())
+		}
+		w.det = detect.NewThread(eng, sh)
+	}
 
 	var (
 		f         capture.Frame

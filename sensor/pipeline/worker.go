@@ -11,6 +11,7 @@ import (
 	"github.com/polder-nsm/polder/sensor/capture"
 	"github.com/polder-nsm/polder/sensor/decode"
 	"github.com/polder-nsm/polder/sensor/defrag"
+	"github.com/polder-nsm/polder/sensor/detect"
 	"github.com/polder-nsm/polder/sensor/flow"
 	"github.com/polder-nsm/polder/sensor/output/eve"
 	"github.com/polder-nsm/polder/sensor/stream"
@@ -38,6 +39,8 @@ type flowState struct {
 	dnsTCP *dns.StreamParser
 	dnsTx  uint64 // tx_id of the next DNS-over-UDP message
 	txCnt  uint64 // app-layer transactions logged (EVE flow.tx_cnt)
+
+	det detect.FlowState // flowbits, flowints, inspection progress
 }
 
 func (s *flowState) reset() {
@@ -57,6 +60,7 @@ func (s *flowState) reset() {
 	s.tlsLog = false
 	s.dnsTx = 0
 	s.txCnt = 0
+	s.det.Reset()
 }
 
 // worker owns one shard of the traffic: its decoder, defrag table, flow
@@ -78,6 +82,17 @@ type worker struct {
 
 	free []*flowState
 	h    streamHandler
+
+	// det is the rule engine's per-worker state; nil when no rules are
+	// loaded. rules is where a reload publishes a new engine.
+	det   *detect.Thread
+	rules *ruleSwitch
+	din   detect.Input // reused per inspection
+
+	alert     eve.Alert // alert event being built, and its reused slices
+	alertFlow eve.AlertFlow
+	alertMeta []eve.MetaKV
+	alertBits []string
 
 	// bound method values, created once so passing them per packet does not allocate
 	emitHTTP func(*http.Transaction)
@@ -165,9 +180,17 @@ func (w *worker) handleFrame(f *capture.Frame) {
 	if p.Outer.IPVersion != 0 {
 		w.countOuter(p)
 	}
+	if w.rules != nil {
+		w.checkReload()
+	}
 	fl, dir := w.flows.Lookup(p)
 	if fl == nil {
-		return // table full: counted by the table as flow.get_used_failed
+		// Table full: counted by the table as flow.get_used_failed. The
+		// packet is still inspected by the flowless rules.
+		if w.det != nil {
+			w.detectPacket(p, nil, nil, flow.ToServer)
+		}
+		return
 	}
 	st := w.state(fl)
 	switch p.IPProto {
@@ -186,6 +209,9 @@ func (w *worker) handleFrame(f *capture.Frame) {
 		if len(p.Payload) > 0 {
 			w.udp(fl, st, dir, p)
 		}
+	}
+	if w.det != nil {
+		w.detectPacket(p, fl, st, dir)
 	}
 }
 
@@ -238,6 +264,9 @@ func (w *worker) flowEnd(fl *flow.Flow, why flow.EndReason) {
 		w.h.fl, w.h.st = fl, st
 		w.reasm.Close(&st.sess, &w.h)
 		w.closeApp(fl, st)
+	}
+	if st != nil && st.det.Alerted() {
+		fl.Alerted = true
 	}
 	w.out.flow(w, fl, st, why)
 	if st != nil {

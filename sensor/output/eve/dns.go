@@ -36,6 +36,13 @@ func AppendDNS(buf []byte, h *Header, m *dns.Message) []byte {
 func AppendDNSWith(buf []byte, h *Header, m *dns.Message, f DNSFormat) []byte {
 	b := Builder{B: buf}
 	b.header(h, "dns", true)
+	b.dnsObject(m, f)
+	return b.end()
+}
+
+// dnsObject writes the member "dns":{...} for m, as dns events and alerts
+// share it.
+func (b *Builder) dnsObject(m *dns.Message, f DNSFormat) {
 	b.Key("dns")
 	b.BeginObject()
 	b.KeyInt("version", 3)
@@ -85,7 +92,6 @@ func AppendDNSWith(buf []byte, h *Header, m *dns.Message, f DNSFormat) []byte {
 	b.records("authorities", m.Authorities)
 	b.records("additionals", m.Additionals)
 	b.EndObject()
-	return b.end()
 }
 
 // records writes one section. The 8.0.6 schema allows soa in answers and

@@ -86,6 +86,20 @@ func (b *Builder) keyAddr(k string, a netip.Addr) {
 // header opens the event object and writes h with event_type typ. When
 // withAppProto is false h.AppProto is left for the caller to place.
 func (b *Builder) header(h *Header, typ string, withAppProto bool) {
+	b.headerTuple(h, typ)
+	if h.HasTxID {
+		b.KeyUint("tx_id", h.TxID)
+	}
+	if withAppProto && h.AppProto != "" {
+		b.KeyString("app_proto", h.AppProto)
+	}
+}
+
+// headerTuple opens the event object and writes the fields of h up to and
+// including pkt_src: what Suricata's CreateEveHeader writes before the
+// common options (metadata, ...) and the per-event fields. tx_id and
+// app_proto are left to the caller.
+func (b *Builder) headerTuple(h *Header, typ string) {
 	b.BeginObject()
 	b.KeyTime("timestamp", h.Timestamp)
 	if h.FlowID != 0 {
@@ -144,12 +158,6 @@ func (b *Builder) header(h *Header, typ string, withAppProto bool) {
 	if h.PktSrc != "" {
 		b.KeyString("pkt_src", h.PktSrc)
 	}
-	if h.HasTxID {
-		b.KeyUint("tx_id", h.TxID)
-	}
-	if withAppProto && h.AppProto != "" {
-		b.KeyString("app_proto", h.AppProto)
-	}
 }
 
 // end closes the event object and terminates the line.
@@ -160,7 +168,7 @@ func (b *Builder) end() []byte {
 
 // BeginEvent starts an event of type h.EventType: it opens the object and
 // writes the header fields, h.AppProto included. It is the extension point
-// for event types this package does not write yet (alert, fileinfo, ...):
+// for event types this package does not write yet (fileinfo, ...):
 // add members with the Key* methods, then call EndEvent.
 func (b *Builder) BeginEvent(h *Header) {
 	b.header(h, h.EventType, true)

@@ -31,6 +31,33 @@ func AppendHTTPWith(buf []byte, h *Header, tx *http.Transaction, o HTTPOptions) 
 	b.header(h, "http", true)
 	b.Key("http")
 	b.BeginObject()
+	b.httpFields(tx)
+	if o.Bodies {
+		if len(tx.RequestBody) > 0 {
+			b.Key("http_request_body")
+			b.Base64(tx.RequestBody)
+			b.Key("http_request_body_printable")
+			b.printable(tx.RequestBody)
+		}
+		if len(tx.ResponseBody) > 0 {
+			b.Key("http_response_body")
+			b.Base64(tx.ResponseBody)
+			b.Key("http_response_body_printable")
+			b.printable(tx.ResponseBody)
+		}
+	}
+	if o.DumpAllHeaders {
+		b.headers("request_headers", tx.RequestHeaders)
+		b.headers("response_headers", tx.ResponseHeaders)
+	}
+	b.EndObject()
+	return b.end()
+}
+
+// httpFields writes the members of the http object that http events and
+// alerts share (Suricata's EveHttpLogJSONBasic and EveHttpLogJSONExtended),
+// inside an object the caller opened.
+func (b *Builder) httpFields(tx *http.Transaction) {
 	b.KeyBytesNonEmpty("hostname", tx.Host)
 	if tx.Port != 0 {
 		b.KeyInt("http_port", int64(tx.Port))
@@ -58,26 +85,6 @@ func AppendHTTPWith(buf []byte, h *Header, tx *http.Transaction, o HTTPOptions) 
 	}
 	b.KeyBytesNonEmpty("redirect", tx.Location)
 	b.KeyInt("length", max(tx.ResponseBodyLen, 0))
-	if o.Bodies {
-		if len(tx.RequestBody) > 0 {
-			b.Key("http_request_body")
-			b.Base64(tx.RequestBody)
-			b.Key("http_request_body_printable")
-			b.printable(tx.RequestBody)
-		}
-		if len(tx.ResponseBody) > 0 {
-			b.Key("http_response_body")
-			b.Base64(tx.ResponseBody)
-			b.Key("http_response_body_printable")
-			b.printable(tx.ResponseBody)
-		}
-	}
-	if o.DumpAllHeaders {
-		b.headers("request_headers", tx.RequestHeaders)
-		b.headers("response_headers", tx.ResponseHeaders)
-	}
-	b.EndObject()
-	return b.end()
 }
 
 func (b *Builder) headers(k string, hs []http.Header) {

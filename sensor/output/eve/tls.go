@@ -18,6 +18,13 @@ import (
 func AppendTLS(buf []byte, h *Header, s *tls.Session) []byte {
 	b := Builder{B: buf}
 	b.header(h, "tls", true)
+	b.tlsObject(s)
+	return b.end()
+}
+
+// tlsObject writes the member "tls":{...} for s, as tls events and alerts
+// share it.
+func (b *Builder) tlsObject(s *tls.Session) {
 	b.Key("tls")
 	b.BeginObject()
 	if s.SessionResumed {
@@ -76,7 +83,6 @@ func AppendTLS(buf []byte, h *Header, s *tls.Session) []byte {
 		b.EndArray()
 	}
 	b.EndObject()
-	return b.end()
 }
 
 // tlsVersion writes the version as Suricata's SSLVersionToString prints it.

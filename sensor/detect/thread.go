@@ -1,0 +1,383 @@
+package detect
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/polder-nsm/polder/sensor/applayer"
+	"github.com/polder-nsm/polder/sensor/applayer/dns"
+	"github.com/polder-nsm/polder/sensor/applayer/http"
+	"github.com/polder-nsm/polder/sensor/applayer/tls"
+	"github.com/polder-nsm/polder/sensor/decode"
+	"github.com/polder-nsm/polder/sensor/detect/inspect"
+	"github.com/polder-nsm/polder/sensor/detect/mpm"
+	"github.com/polder-nsm/polder/sensor/detect/threshold"
+	"github.com/polder-nsm/polder/sensor/flow"
+	"github.com/polder-nsm/polder/sensor/rules"
+)
+
+// Input is what one inspection is about.
+type Input struct {
+	Packet *decode.Packet // the packet being processed (stream data arrives while one is)
+	Flow   *flow.Flow     // nil when the flow table had no room
+	State  *FlowState     // the flow's detection state; nil with Flow
+	Dir    flow.Direction // direction of the packet or data within the flow
+	App    applayer.Proto // the flow's application protocol
+	Now    time.Time      // packet time offline, for thresholds and bit expiry
+	// Swapped says the flow's key is oriented the other way round from
+	// Dir (the app layer found the client to be the key's destination and
+	// the swap is still pending while the stream is being processed).
+	Swapped bool
+}
+
+// Alert is one signature match to report. Its slices are valid until the
+// next call on the Thread.
+type Alert struct {
+	Sig              *Sig
+	Blocked          bool // IPS mode and a drop/reject rule
+	Time             time.Time
+	Src, Dst         netip.Addr // of the packet or data that matched
+	SrcPort, DstPort uint16
+	Dir              flow.Direction
+	Stream           bool   // matched on reassembled stream data
+	Payload          []byte // the packet payload or stream chunk inspected; nil for transactions
+	HasTx            bool
+	TxID             uint64
+	HTTP             *http.Transaction
+	DNS              *dns.Message
+	TLS              *tls.Session
+}
+
+// Counters are a Thread's detection counters (Suricata's detect.* stats).
+type Counters struct {
+	Alerts         uint64
+	Suppressed     uint64 // matches a threshold or suppression kept quiet
+	Inspections    uint64
+	Candidates     uint64 // signatures evaluated exactly after the prefilter
+	Bypass         uint64 // bypass keyword matches
+	PassedFlows    uint64
+	AlertQueueFull uint64
+}
+
+// maxAlerts bounds the alerts one inspection reports, as Suricata's
+// packet alert queue does.
+const maxAlerts = 15
+
+// Thread is one worker's detection state. It is used by one goroutine.
+type Thread struct {
+	eng     *Engine
+	sh      *Shared
+	scratch []*mpm.Scratch
+	insp    *inspect.Scratch
+	vars    inspect.Vars
+	hits    []uint32
+	seen    []uint32
+	epoch   uint32
+	alerts  []Alert
+
+	// The transaction being inspected and its buffers, fetched once.
+	cur       txSource
+	txEpoch   uint32
+	viewEpoch []uint32
+	viewData  [][][]byte
+	viewOwn   [][][]byte // copies of transformed instances
+
+	Counters Counters
+}
+
+// NewThread returns a Thread running e with the run's shared state.
+func NewThread(e *Engine, sh *Shared) *Thread {
+	t := &Thread{insp: inspect.NewScratch()}
+	t.SetEngine(e, sh)
+	return t
+}
+
+// Engine returns the engine the Thread runs.
+func (t *Thread) Engine() *Engine { return t.eng }
+
+// SetEngine switches the Thread to e (a reload); the caller does it
+// between two packets so that each packet sees exactly one ruleset.
+func (t *Thread) SetEngine(e *Engine, sh *Shared) {
+	t.eng, t.sh = e, sh
+	t.scratch = make([]*mpm.Scratch, e.slots)
+	for cx := range e.pkt {
+		for _, g := range e.pkt[cx] {
+			if g.mpm != nil {
+				t.scratch[g.slot] = g.mpm.NewScratch()
+			}
+		}
+	}
+	for a := range e.tx {
+		for _, tg := range e.tx[a] {
+			if tg == nil {
+				continue
+			}
+			for _, sc := range tg.scans {
+				t.scratch[sc.slot] = sc.mpm.NewScratch()
+			}
+		}
+	}
+	t.seen = make([]uint32, len(e.sigs))
+	t.epoch = 0
+	t.viewEpoch = make([]uint32, len(e.views))
+	t.viewData = make([][][]byte, len(e.views))
+	t.viewOwn = make([][][]byte, len(e.views))
+	t.txEpoch = 0
+}
+
+// Alerts returns the alerts of the last call, in evaluation order.
+func (t *Thread) Alerts() []Alert { return t.alerts }
+
+// newEpoch starts a candidate set.
+func (t *Thread) newEpoch() {
+	t.epoch++
+	if t.epoch == 0 {
+		clear(t.seen)
+		t.epoch = 1
+	}
+}
+
+// dedupe sorts ids and drops those seen in this epoch.
+func (t *Thread) dedupe(ids []uint32) []uint32 {
+	out := ids[:0]
+	for _, id := range ids {
+		if t.seen[id] != t.epoch {
+			t.seen[id] = t.epoch
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// packetAddrs returns the packet's own addresses and ports.
+func packetAddrs(p *decode.Packet) (src, dst netip.Addr, sp, dp uint16) {
+	src, dst = netip.AddrFrom16(p.Src), netip.AddrFrom16(p.Dst)
+	if p.IPVersion == 4 {
+		src, dst = src.Unmap(), dst.Unmap()
+	}
+	return src, dst, p.SrcPort, p.DstPort
+}
+
+// flowAddrs returns the addresses of data travelling in dir.
+func flowAddrs(in *Input) (src, dst netip.Addr, sp, dp uint16) {
+	if in.Flow == nil {
+		return packetAddrs(in.Packet)
+	}
+	k := &in.Flow.Key
+	src, dst = netip.AddrFrom16(k.Src), netip.AddrFrom16(k.Dst)
+	if k.IPVersion == 4 {
+		src, dst = src.Unmap(), dst.Unmap()
+	}
+	sp, dp = k.SrcPort, k.DstPort
+	if (in.Dir == flow.ToClient) != in.Swapped {
+		return dst, src, dp, sp
+	}
+	return src, dst, sp, dp
+}
+
+func pktCtxOf(proto uint8) ctx {
+	switch proto {
+	case decode.IPProtoTCP:
+		return ctxTCPPkt
+	case decode.IPProtoUDP:
+		return ctxUDP
+	case decode.IPProtoICMP:
+		return ctxICMP
+	case decode.IPProtoICMPv6:
+		return ctxICMP6
+	}
+	return ctxOther
+}
+
+// Packet inspects one decoded packet: IP-only signatures on the first
+// packet of each flow direction, then the packet signatures of its
+// protocol. TCP payload is inspected by Stream.
+func (t *Thread) Packet(in *Input) {
+	t.alerts = t.alerts[:0]
+	t.cur = txSource{}
+	p := in.Packet
+	if in.State != nil {
+		if p.IPProto == decode.IPProtoTCP {
+			in.State.payload[in.Dir] += uint64(len(p.Payload))
+		}
+		if in.State.passed {
+			return
+		}
+	}
+	e := t.eng
+	src, dst, sp, dp := packetAddrs(p)
+	if e.ipOnly.n > 0 && (in.State == nil || !in.State.ipOnlyDone[in.Dir]) {
+		if in.State != nil {
+			in.State.ipOnlyDone[in.Dir] = true
+		}
+		t.newEpoch()
+		ids := t.dedupe(e.ipOnly.candidates(src, dst, t.hits[:0]))
+		t.hits = ids
+		for _, id := range ids {
+			s := e.sigs[id]
+			if s.protoFits(p.IPProto) && s.matchHeader(src, dst, sp, dp) && t.sh.checkBits(s, in.State, src, dst, in.Now) {
+				t.matched(s, in, src, dst, sp, dp, p.Payload, false)
+			}
+		}
+	}
+	g := e.pkt[pktCtxOf(p.IPProto)][in.Dir]
+	t.run(g, in, src, dst, sp, dp, p.Payload, false)
+}
+
+// Stream inspects a chunk of reassembled TCP data travelling in in.Dir.
+func (t *Thread) Stream(in *Input, data []byte) {
+	t.alerts = t.alerts[:0]
+	t.cur = txSource{}
+	if in.State != nil && in.State.passed {
+		return
+	}
+	src, dst, sp, dp := flowAddrs(in)
+	t.run(t.eng.pkt[ctxTCPStream][in.Dir], in, src, dst, sp, dp, data, true)
+}
+
+// run evaluates a packet or stream group on data.
+func (t *Thread) run(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, data []byte, stream bool) {
+	if g == nil || (g.mpm == nil && len(g.always) == 0) {
+		return
+	}
+	t.Counters.Inspections++
+	t.hits = t.hits[:0]
+	if g.mpm != nil && len(data) > 0 {
+		t.hits = g.mpm.Scan(t.scratch[g.slot], data, t.hits)
+	}
+	t.hits = append(t.hits, g.always...)
+	if len(t.hits) == 0 {
+		return
+	}
+	slices.Sort(t.hits)
+	e := t.eng
+	for _, id := range t.hits {
+		s := e.sigs[id]
+		t.Counters.Candidates++
+		if !t.matchPacketSig(s, in, src, dst, sp, dp, data) {
+			continue
+		}
+		if t.matched(s, in, src, dst, sp, dp, data, stream) {
+			return // a pass rule: nothing after it
+		}
+	}
+}
+
+// matchHeader checks addresses and ports, both ways for <> rules.
+func (s *Sig) matchHeader(src, dst netip.Addr, sp, dp uint16) bool {
+	if s.src.Contains(src) && s.dst.Contains(dst) && s.sp.Contains(sp) && s.dp.Contains(dp) {
+		return true
+	}
+	return s.bidir && s.src.Contains(dst) && s.dst.Contains(src) && s.sp.Contains(dp) && s.dp.Contains(sp)
+}
+
+// matchFlow checks the flow keyword and the application protocol.
+func (s *Sig) matchFlow(in *Input) bool {
+	if s.toServer && in.Dir != flow.ToServer || s.toClient && in.Dir != flow.ToClient {
+		return false
+	}
+	if (s.toServer || s.toClient || s.established) && in.Flow == nil {
+		return false
+	}
+	if s.established && in.Flow.State == flow.StateNew {
+		return false
+	}
+	if s.notEstablished && in.Flow != nil && in.Flow.State != flow.StateNew {
+		return false
+	}
+	if s.app != applayer.ProtoUnknown && s.app != in.App {
+		return false
+	}
+	return true
+}
+
+func (t *Thread) matchPacketSig(s *Sig, in *Input, src, dst netip.Addr, sp, dp uint16, data []byte) bool {
+	p := in.Packet
+	if p != nil && !s.protoFits(p.IPProto) && s.kind == kindPacket {
+		return false
+	}
+	if !s.matchFlow(in) || !s.matchHeader(src, dst, sp, dp) {
+		return false
+	}
+	if len(s.conds) > 0 && !s.packetConds(p, in.App, in.State, int(in.Dir), len(data)) {
+		return false
+	}
+	if !t.sh.checkBits(s, in.State, src, dst, in.Now) {
+		return false
+	}
+	t.vars = inspect.Vars{}
+	for i := range s.bufs {
+		b := &s.bufs[i]
+		d := data
+		if b.name == "base64_data" {
+			d = t.insp.Base64Data()
+		} else if b.prog.HasTransforms() {
+			d = b.prog.Transform(t.insp, d)
+		}
+		if !b.prog.Match(t.insp, &t.vars, d) {
+			return false
+		}
+	}
+	return true
+}
+
+// matched handles a signature that matched: its bit operations, pass,
+// noalert, thresholds, and the alert. It reports whether evaluation of
+// the current inspection must stop (a pass rule).
+func (t *Thread) matched(s *Sig, in *Input, src, dst netip.Addr, sp, dp uint16, payload []byte, stream bool) bool {
+	e := t.eng
+	t.sh.applyBits(s, in.State, src, dst, in.Now)
+	if s.bypass && in.Flow != nil {
+		t.Counters.Bypass++
+		in.Flow.SetFlag(flow.FlagBypassed)
+	}
+	if s.Rule.Action == rules.ActionPass {
+		if in.State != nil {
+			in.State.passed = true
+			t.Counters.PassedFlows++
+		}
+		return true
+	}
+	if s.noalert {
+		return false
+	}
+	v, act := t.sh.thresh.Check(&s.thr, threshold.Event{Now: in.Now, Src: src, Dst: dst, FlowID: flowID(in.Flow)})
+	if v != threshold.Alert {
+		t.Counters.Suppressed++
+		return false
+	}
+	if len(t.alerts) >= maxAlerts {
+		t.Counters.AlertQueueFull++
+		return false
+	}
+	t.Counters.Alerts++
+	if in.State != nil {
+		in.State.alerted = true
+	}
+	if in.Flow != nil {
+		in.Flow.Alerted = true
+	}
+	a := Alert{
+		Sig: s, Time: in.Now, Src: src, Dst: dst, SrcPort: sp, DstPort: dp, Dir: in.Dir,
+		Stream: stream, Payload: payload,
+	}
+	if act == 0 {
+		act = s.Rule.Action // rate_filter did not change it
+	}
+	switch act {
+	case rules.ActionDrop, rules.ActionReject, rules.ActionRejectSrc, rules.ActionRejectDst, rules.ActionRejectBoth:
+		a.Blocked = e.opts.IPS
+	}
+	t.cur.fill(&a)
+	t.alerts = append(t.alerts, a)
+	return false
+}
+
+func flowID(f *flow.Flow) uint64 {
+	if f == nil {
+		return 0
+	}
+	return f.ID
+}

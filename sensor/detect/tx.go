@@ -1,0 +1,305 @@
+package detect
+
+import (
+	"bytes"
+	"slices"
+	"strconv"
+
+	"github.com/polder-nsm/polder/sensor/applayer"
+	"github.com/polder-nsm/polder/sensor/applayer/dns"
+	"github.com/polder-nsm/polder/sensor/applayer/http"
+	"github.com/polder-nsm/polder/sensor/applayer/tls"
+	"github.com/polder-nsm/polder/sensor/detect/inspect"
+	"github.com/polder-nsm/polder/sensor/flow"
+)
+
+// txSource is the transaction being inspected: exactly one field is set.
+type txSource struct {
+	http *http.Transaction
+	dns  *dns.Message
+	tls  *tls.Session
+}
+
+func (c *txSource) fill(a *Alert) {
+	switch {
+	case c.http != nil:
+		a.HTTP, a.HasTx, a.TxID = c.http, true, c.http.ID
+	case c.dns != nil:
+		a.DNS, a.HasTx, a.TxID = c.dns, true, c.dns.TxID
+	case c.tls != nil:
+		a.TLS, a.HasTx = c.tls, true
+	}
+}
+
+// HTTP inspects a transaction: the request side, then the response side
+// when there is one. in.Dir is ignored.
+func (t *Thread) HTTP(in *Input, tx *http.Transaction) {
+	dirs := dirServer
+	if tx.Status != 0 || len(tx.ResponseLine) > 0 {
+		dirs = dirBoth
+		if len(tx.Method) == 0 && len(tx.RequestLine) == 0 {
+			dirs = dirClient
+		}
+	}
+	t.txInspect(in, applayer.ProtoHTTP, txSource{http: tx}, dirs)
+}
+
+// DNS inspects one DNS message: a query in the to-server direction, a
+// response in the to-client one.
+func (t *Thread) DNS(in *Input, m *dns.Message) {
+	dirs := dirServer
+	if m.Response() {
+		dirs = dirClient
+	}
+	t.txInspect(in, applayer.ProtoDNS, txSource{dns: m}, dirs)
+}
+
+// TLS inspects a handshake: the client side (SNI, JA3/JA4) and the server
+// side (certificate, JA3S) as far as they were seen.
+func (t *Thread) TLS(in *Input, s *tls.Session) {
+	var dirs []flow.Direction
+	switch {
+	case s.HasClientHello && s.HasServerHello:
+		dirs = dirBoth
+	case s.HasClientHello:
+		dirs = dirServer
+	case s.HasServerHello:
+		dirs = dirClient
+	default:
+		return
+	}
+	t.txInspect(in, applayer.ProtoTLS, txSource{tls: s}, dirs)
+}
+
+func (t *Thread) txInspect(in *Input, app applayer.Proto, src txSource, dirs []flow.Direction) {
+	t.alerts = t.alerts[:0]
+	if in.State != nil && in.State.passed {
+		return
+	}
+	e := t.eng
+	t.cur = src
+	defer func() { t.cur = txSource{} }()
+	t.txEpoch++
+	if t.txEpoch == 0 {
+		clear(t.viewEpoch)
+		t.txEpoch = 1
+	}
+	for _, d := range dirs {
+		tg := e.tx[app][d]
+		if tg == nil {
+			continue
+		}
+		t.Counters.Inspections++
+		t.newEpoch()
+		t.hits = t.hits[:0]
+		for _, sc := range tg.scans {
+			for _, b := range t.view(sc.view) {
+				if len(b) > 0 {
+					t.hits = sc.mpm.Scan(t.scratch[sc.slot], b, t.hits)
+				}
+			}
+		}
+		t.hits = append(t.hits, tg.always...)
+		ids := t.dedupe(t.hits)
+		t.hits = ids
+		din := *in
+		din.Dir = d
+		srcA, dstA, sp, dp := flowAddrs(&din)
+		for _, id := range ids {
+			s := e.sigs[id]
+			t.Counters.Candidates++
+			if !t.matchTxSig(s, &din, d) {
+				continue
+			}
+			if t.matched(s, &din, srcA, dstA, sp, dp, nil, false) {
+				return
+			}
+		}
+	}
+}
+
+func (t *Thread) matchTxSig(s *Sig, in *Input, d flow.Direction) bool {
+	if !s.matchFlow(in) {
+		return false
+	}
+	src, dst, sp, dp := flowAddrs(in)
+	if !s.matchHeader(src, dst, sp, dp) {
+		return false
+	}
+	if len(s.conds) > 0 && (!s.packetConds(nil, in.App, in.State, int(d), 0) || !s.txConds(&t.cur)) {
+		return false
+	}
+	if !t.sh.checkBits(s, in.State, src, dst, in.Now) {
+		return false
+	}
+	t.vars = inspect.Vars{}
+	for i := range s.bufs {
+		b := &s.bufs[i]
+		if b.name == "base64_data" {
+			if !b.prog.Match(t.insp, &t.vars, t.insp.Base64Data()) {
+				return false
+			}
+			continue
+		}
+		ok := false
+		for _, data := range t.view(b.viewDir[d]) {
+			if b.prog.Match(t.insp, &t.vars, data) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// txConds evaluates the conditions that read the transaction.
+func (s *Sig) txConds(src *txSource) bool {
+	for i := range s.conds {
+		c := &s.conds[i]
+		if c.op == condTLSVersion {
+			if src.tls == nil || uint64(src.tls.Version) != c.a {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// view returns the instances of view vi for the current transaction,
+// fetched (and transformed) once per transaction.
+func (t *Thread) view(vi int) [][]byte {
+	if t.viewEpoch[vi] == t.txEpoch {
+		return t.viewData[vi]
+	}
+	t.viewEpoch[vi] = t.txEpoch
+	v := &t.eng.views[vi]
+	out := t.fetch(v, t.viewData[vi][:0])
+	if v.xform != nil {
+		own := t.viewOwn[vi]
+		for i, b := range out {
+			x := v.xform.Transform(t.insp, b)
+			if i < len(own) {
+				own[i] = append(own[i][:0], x...)
+			} else {
+				own = append(own, append([]byte(nil), x...))
+			}
+			out[i] = own[i]
+		}
+		t.viewOwn[vi] = own
+	}
+	t.viewData[vi] = out
+	return out
+}
+
+// fetch appends the raw instances of a view from the current transaction.
+func (t *Thread) fetch(v *view, out [][]byte) [][]byte {
+	c := &t.cur
+	switch {
+	case c.http != nil:
+		if b := httpBuffer(c.http, v.name, v.side); b != nil {
+			out = append(out, b)
+		}
+	case c.dns != nil:
+		out = dnsBuffer(c.dns, v.name, out)
+	case c.tls != nil:
+		if v.name == "tls.certs" {
+			return append(out, c.tls.CertDER...)
+		}
+		if b := c.tls.Buffer(v.name); b != nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// httpBuffer returns an HTTP buffer, including those the parser does not
+// compose itself.
+func httpBuffer(tx *http.Transaction, name string, side flow.Direction) []byte {
+	hs := tx.RequestHeaders
+	if side == flow.ToClient {
+		hs = tx.ResponseHeaders
+	}
+	switch name {
+	case "file.data":
+		if side == flow.ToServer {
+			return nilIfEmpty(tx.RequestBody)
+		}
+		return nilIfEmpty(tx.ResponseBody)
+	case "http.accept":
+		return header(hs, "accept")
+	case "http.accept_enc":
+		return header(hs, "accept-encoding")
+	case "http.accept_lang":
+		return header(hs, "accept-language")
+	case "http.connection":
+		return header(hs, "connection")
+	case "http.content_len":
+		return header(hs, "content-length")
+	case "http.server":
+		return header(tx.ResponseHeaders, "server")
+	case "http.location":
+		return header(tx.ResponseHeaders, "location")
+	case "http.header_names":
+		if len(hs) == 0 {
+			return nil
+		}
+		b := []byte("\r\n")
+		for _, h := range hs {
+			b = append(append(b, h.Name...), "\r\n"...)
+		}
+		return append(b, "\r\n"...)
+	case "http.request_header", "http.response_header":
+		return nil // multi-instance "name: value" buffers: not composed here
+	case "http.cookie":
+		if side == flow.ToClient {
+			return header(hs, "set-cookie")
+		}
+	case "http.stat_code":
+		if tx.Status == 0 {
+			return nil
+		}
+		return strconv.AppendInt(nil, int64(tx.Status), 10)
+	}
+	return tx.BufferDir(name, side)
+}
+
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// header returns the value of the first header named name (lower case).
+func header(hs []http.Header, name string) []byte {
+	for i := range hs {
+		if len(hs[i].Name) == len(name) && bytes.EqualFold(hs[i].Name, []byte(name)) {
+			return hs[i].Value
+		}
+	}
+	return nil
+}
+
+// dnsBuffer appends a DNS buffer's instances: one per question name for
+// dns.query, one per record name of the response for dns.answer.name.
+func dnsBuffer(m *dns.Message, name string, out [][]byte) [][]byte {
+	switch name {
+	case "dns.query", "dns.query.name":
+		if m.Response() && name == "dns.query" {
+			return out
+		}
+		for i := range m.Questions {
+			out = append(out, m.Questions[i].Name)
+		}
+	case "dns.answer.name", "dns.response.name":
+		for i := range m.Answers {
+			if !slices.ContainsFunc(out, func(b []byte) bool { return bytes.Equal(b, m.Answers[i].Name) }) {
+				out = append(out, m.Answers[i].Name)
+			}
+		}
+	}
+	return out
+}

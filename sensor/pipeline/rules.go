@@ -1,0 +1,126 @@
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/polder-nsm/polder/sensor/config"
+	"github.com/polder-nsm/polder/sensor/detect"
+	"github.com/polder-nsm/polder/sensor/detect/pcre"
+	"github.com/polder-nsm/polder/sensor/rules"
+)
+
+// RuleConfig says which rules the sensor runs. Paths are absolute or
+// relative to the current directory (FromConfig resolves the config's
+// relative paths against the config file's directory).
+type RuleConfig struct {
+	Files              []string // rule files in load order; globs allowed
+	ClassificationFile string   // "" = classification.config beside the first rule file, if any
+	ThresholdFile      string   // "" = none
+	Vars               rules.Vars
+	IPS                bool // report drop/reject rules as blocked (Suricata's --simulate-ips)
+}
+
+func ruleConfig(c *config.Config) RuleConfig {
+	base := ""
+	if f := c.File(); f != "" {
+		base = filepath.Dir(f)
+	}
+	rulePath := resolve(base, c.DefaultRulePath)
+	rc := RuleConfig{
+		ClassificationFile: resolve(base, c.ClassificationFile),
+		ThresholdFile:      resolve(base, c.ThresholdFile),
+		Vars:               rules.Vars{AddressGroups: c.Vars.AddressGroups, PortGroups: c.Vars.PortGroups},
+	}
+	for _, f := range c.RuleFiles {
+		rc.Files = append(rc.Files, resolve(rulePath, f))
+	}
+	return rc
+}
+
+func resolve(base, p string) string {
+	if p == "" || filepath.IsAbs(p) || base == "" {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// RuleLoad is the outcome of loading and compiling a ruleset.
+type RuleLoad struct {
+	Engine *detect.Engine
+	Files  []string        // rule files read, globs expanded
+	Errors rules.ErrorList // rules refused (by the parser or the engine), bad config lines
+}
+
+// LoadRules reads and compiles the ruleset rc describes. Bad rules are
+// reported in RuleLoad.Errors and left out; the error return is for
+// problems that leave nothing to run (no file matched a pattern, a
+// threshold.config that cannot be read).
+func LoadRules(rc RuleConfig) (*RuleLoad, error) {
+	var files []string
+	for _, pat := range rc.Files {
+		m, err := filepath.Glob(pat)
+		if err != nil {
+			return nil, fmt.Errorf("rule file pattern %s: %w", pat, err)
+		}
+		if len(m) == 0 {
+			if _, err := os.Stat(pat); err != nil {
+				return nil, fmt.Errorf("load rules: %w", err)
+			}
+			m = []string{pat}
+		}
+		files = append(files, m...)
+	}
+	res := &RuleLoad{Files: files}
+	opts := detect.Options{Vars: rc.Vars, IPS: rc.IPS}
+	if opts.Vars.AddressGroups == nil && opts.Vars.PortGroups == nil {
+		opts.Vars = rules.DefaultVars()
+	}
+	cf := rc.ClassificationFile
+	if cf == "" && len(files) > 0 {
+		if p := filepath.Join(filepath.Dir(files[0]), "classification.config"); fileExists(p) {
+			cf = p
+		}
+	}
+	if cf != "" {
+		classes, errs := rules.LoadClassifications(cf)
+		res.Errors = append(res.Errors, errs...)
+		opts.Classifications = classes
+	}
+	set, errs := rules.LoadFiles(files, rules.LoadOptions{Vars: opts.Vars, CompilePCRE: compilePCRE})
+	res.Errors = append(res.Errors, errs...)
+	if rc.ThresholdFile != "" {
+		entries, errs := rules.LoadThresholds(rc.ThresholdFile)
+		if len(entries) == 0 && len(errs) > 0 && errs[0].Line == 0 {
+			return nil, errs[0]
+		}
+		res.Errors = append(res.Errors, errs...)
+		res.Errors = append(res.Errors, rules.CheckThresholdSIDs(entries, set, rc.ThresholdFile)...)
+		opts.Thresholds = entries
+	}
+	eng, errs := detect.Compile(set, opts)
+	res.Errors = append(res.Errors, errs...)
+	res.Engine = eng
+	return res, nil
+}
+
+// compilePCRE is the loader's hook: a pcre that does not compile refuses
+// its rule at load time, naming the pattern.
+func compilePCRE(p *rules.PCRE) error {
+	kw, err := pcre.ParseSuricata(`"/` + p.Pattern + `/` + p.Flags + `"`)
+	if err != nil {
+		return err
+	}
+	re, err := pcre.Compile(kw.Expr, kw.Flags, pcre.Options{})
+	if err != nil {
+		return err
+	}
+	p.Compiled = re
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
