@@ -57,10 +57,12 @@ func (tr *Translation) untranslated(format string, a ...any) {
 // SuricataDefaults returns the polder configuration equivalent to running
 // Suricata 8.0 with its default suricata.yaml (what run.py uses when a test
 // has none): every EVE type polder writes is on, stats every 8 s of wall
-// time, and, unlike polder's own default, stream.midstream off.
+// time, and, unlike polder's own defaults, stream.midstream off and DNS over
+// UDP detected on port 53 only.
 func SuricataDefaults() *config.Config {
 	c := config.Default()
 	c.Stream.Midstream = false
+	c.AppLayer.DNS.UDPDetectionPorts = []uint16{53}
 	c.Workers = 1
 	return c
 }
@@ -548,6 +550,17 @@ func (tr *Translation) setKey(key, val, from string) error {
 		if b, e := boolVal(); e != nil || !b {
 			tr.untranslated("%s (polder has one switch for DNS over UDP and TCP)", where)
 		}
+	case "app-layer.protocols.dns.udp.detection-ports.dp":
+		var n int
+		if n, err = strconv.Atoi(val); err == nil && n > 0 && n < 65536 {
+			c.AppLayer.DNS.UDPDetectionPorts = []uint16{uint16(n)}
+		} else {
+			tr.untranslated("%s", where)
+			err = nil
+		}
+	case "app-layer.protocols.dns.tcp.detection-ports.dp", "app-layer.protocols.tls.detection-ports.dp":
+		// polder detects DNS over TCP and TLS by content on any port, which
+		// includes the listed one.
 	case "threshold-file":
 		tr.ThresholdFile = val
 	case "classification-file", "reference-config-file":

@@ -19,6 +19,7 @@ type FlowState struct {
 	ipOnlyDone [2]bool
 	passed     bool      // a pass rule matched: no further inspection
 	payload    [2]uint64 // TCP payload bytes seen per direction (stream_size)
+	httpReqs   uint64    // HTTP requests whose request side was inspected (ids below)
 	alerted    bool
 }
 

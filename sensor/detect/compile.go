@@ -244,6 +244,17 @@ func (s *Sig) classify() *compileError {
 			hasTx = true
 		}
 	}
+	for i := range s.conds {
+		if c := &s.conds[i]; c.txOnly() {
+			hasTx = true
+			if s.app == applayer.ProtoUnknown {
+				s.app = applayer.ProtoTLS
+				if c.op == condDNSRRType {
+					s.app = applayer.ProtoDNS
+				}
+			}
+		}
+	}
 	forcePacket := r.Protocol == "tcp-pkt" || r.Protocol == "udp-pkt" || (r.Flow != nil && r.Flow.NoStream)
 	for _, c := range s.conds {
 		if c.op == condDsize || c.op == condFlags || c.op == condSeq || c.op == condAck || c.op == condWindow {
@@ -290,6 +301,12 @@ func (s *Sig) txDirs() []flow.Direction {
 		return dirClient
 	}
 	req, resp := false, false
+	for i := range s.conds {
+		switch s.conds[i].op {
+		case condTLSSubject, condTLSIssuer, condTLSFingerprint:
+			resp = true // certificate fields travel to the client
+		}
+	}
 	for _, b := range s.bufs {
 		switch buffers[b.name].side {
 		case sideRequest:

@@ -30,6 +30,10 @@ const (
 	condAppProto
 	condStreamSize
 	condTLSVersion
+	condTLSSubject     // tls.subject:"..." (legacy): the subject contains the string
+	condTLSIssuer      // tls.issuerdn:"..."
+	condTLSFingerprint // tls.fingerprint:"..." equals, case-insensitively
+	condDNSRRType      // dns.rrtype: a question's type
 )
 
 // cond is one compiled packet condition.
@@ -47,6 +51,17 @@ type cond struct {
 	app applayer.Proto
 	// stream_size: which side(s) to measure.
 	side string
+	// str is the value of string conditions (tls.subject, ...).
+	str []byte
+}
+
+// txOnly reports whether the condition reads a transaction.
+func (c *cond) txOnly() bool {
+	switch c.op {
+	case condTLSVersion, condTLSSubject, condTLSIssuer, condTLSFingerprint, condDNSRRType:
+		return true
+	}
+	return false
 }
 
 // compileConds compiles Rule.Packet. Keywords about inputs polder does
@@ -169,6 +184,34 @@ func compileKeyword(k *rules.Keyword) (cond, string, error) {
 			}
 			cd.a = n
 		}
+		return cd, "", nil
+	case "tls.subject", "tls.issuerdn", "tls.fingerprint":
+		cd := cond{op: condTLSSubject}
+		switch k.Name {
+		case "tls.issuerdn":
+			cd.op = condTLSIssuer
+		case "tls.fingerprint":
+			cd.op = condTLSFingerprint
+		}
+		if strings.HasPrefix(v, "!") {
+			cd.neg, v = true, strings.TrimSpace(v[1:])
+		}
+		str, err := strconv.Unquote(v)
+		if err != nil {
+			str = strings.Trim(v, `"`)
+		}
+		if cd.op == condTLSFingerprint {
+			str = strings.ToLower(str)
+		}
+		cd.str = []byte(str)
+		return cd, "", nil
+	case "dns.rrtype":
+		cd := cond{op: condDNSRRType}
+		op, a, b, err := rules.ParseCompare(v)
+		if err != nil {
+			return cond{}, "", err
+		}
+		cd.cmp, cd.a, cd.b = op, a, b
 		return cd, "", nil
 	case "app-layer-event":
 		return cond{}, "app-layer event " + v + " is not raised by polder", nil
@@ -349,8 +392,8 @@ func (s *Sig) packetConds(p *decode.Packet, app applayer.Proto, fs *FlowState, d
 				return false
 			}
 			continue
-		case condTLSVersion:
-			continue
+		case condTLSVersion, condTLSSubject, condTLSIssuer, condTLSFingerprint, condDNSRRType:
+			continue // decided on the transaction (txConds)
 		}
 		if !cmpMatch(c.cmp, c.a, c.b, x) {
 			return false

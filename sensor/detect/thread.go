@@ -82,6 +82,7 @@ type Thread struct {
 	viewEpoch []uint32
 	viewData  [][][]byte
 	viewOwn   [][][]byte // copies of transformed instances
+	headerBuf []byte     // storage of composed header instances
 
 	Counters Counters
 }

@@ -31,15 +31,32 @@ func (c *txSource) fill(a *Alert) {
 	}
 }
 
-// HTTP inspects a transaction: the request side, then the response side
-// when there is one. in.Dir is ignored.
+// HTTPRequest inspects the request side of a transaction as soon as the
+// request is complete.
+func (t *Thread) HTTPRequest(in *Input, tx *http.Transaction) {
+	if in.State != nil {
+		in.State.httpReqs = max(in.State.httpReqs, tx.ID+1)
+	}
+	t.txInspect(in, applayer.ProtoHTTP, txSource{http: tx}, dirServer)
+}
+
+// HTTP inspects a finished transaction: the request side unless
+// HTTPRequest did already, and the response side when there is one.
 func (t *Thread) HTTP(in *Input, tx *http.Transaction) {
-	dirs := dirServer
-	if tx.Status != 0 || len(tx.ResponseLine) > 0 {
+	reqDone := in.State != nil && tx.ID < in.State.httpReqs
+	resp := tx.Status != 0 || len(tx.ResponseLine) > 0
+	req := !reqDone && (len(tx.Method) > 0 || len(tx.RequestLine) > 0)
+	var dirs []flow.Direction
+	switch {
+	case req && resp:
 		dirs = dirBoth
-		if len(tx.Method) == 0 && len(tx.RequestLine) == 0 {
-			dirs = dirClient
-		}
+	case req:
+		dirs = dirServer
+	case resp:
+		dirs = dirClient
+	default:
+		t.alerts = t.alerts[:0]
+		return
 	}
 	t.txInspect(in, applayer.ProtoHTTP, txSource{http: tx}, dirs)
 }
@@ -79,6 +96,7 @@ func (t *Thread) txInspect(in *Input, app applayer.Proto, src txSource, dirs []f
 	e := t.eng
 	t.cur = src
 	defer func() { t.cur = txSource{} }()
+	t.headerBuf = t.headerBuf[:0]
 	t.txEpoch++
 	if t.txEpoch == 0 {
 		clear(t.viewEpoch)
@@ -159,8 +177,39 @@ func (t *Thread) matchTxSig(s *Sig, in *Input, d flow.Direction) bool {
 func (s *Sig) txConds(src *txSource) bool {
 	for i := range s.conds {
 		c := &s.conds[i]
-		if c.op == condTLSVersion {
+		switch c.op {
+		case condTLSVersion:
 			if src.tls == nil || uint64(src.tls.Version) != c.a {
+				return false
+			}
+		case condTLSSubject, condTLSIssuer, condTLSFingerprint:
+			if src.tls == nil {
+				return false
+			}
+			var ok bool
+			switch c.op {
+			case condTLSSubject:
+				ok = len(src.tls.Subject) > 0 && bytes.Contains(src.tls.Subject, c.str)
+			case condTLSIssuer:
+				ok = len(src.tls.Issuer) > 0 && bytes.Contains(src.tls.Issuer, c.str)
+			default:
+				ok = len(src.tls.Fingerprint) > 0 && bytes.EqualFold(src.tls.Fingerprint, c.str)
+			}
+			if ok == c.neg {
+				return false
+			}
+		case condDNSRRType:
+			if src.dns == nil {
+				return false
+			}
+			ok := false
+			for _, q := range src.dns.Questions {
+				if cmpMatch(c.cmp, c.a, c.b, uint64(q.Type)) {
+					ok = true
+					break
+				}
+			}
+			if !ok {
 				return false
 			}
 		}
@@ -199,14 +248,32 @@ func (t *Thread) fetch(v *view, out [][]byte) [][]byte {
 	c := &t.cur
 	switch {
 	case c.http != nil:
+		switch v.name {
+		case "http.request_header", "http.response_header":
+			hs := c.http.RequestHeaders
+			if v.name == "http.response_header" {
+				hs = c.http.ResponseHeaders
+			}
+			own := t.headerBuf
+			for _, h := range hs {
+				start := len(own)
+				own = append(append(append(own, h.Name...), ": "...), h.Value...)
+				out = append(out, own[start:len(own):len(own)])
+			}
+			t.headerBuf = own
+			return out
+		}
 		if b := httpBuffer(c.http, v.name, v.side); b != nil {
 			out = append(out, b)
 		}
 	case c.dns != nil:
 		out = dnsBuffer(c.dns, v.name, out)
 	case c.tls != nil:
-		if v.name == "tls.certs" {
+		switch v.name {
+		case "tls.certs":
 			return append(out, c.tls.CertDER...)
+		case "tls.alpn":
+			return append(out, c.tls.ALPNClient...)
 		}
 		if b := c.tls.Buffer(v.name); b != nil {
 			out = append(out, b)

@@ -145,7 +145,7 @@ func (h *streamHandler) changeProto(dir flow.Direction, b []byte) bool {
 	case applayer.ProtoTLS:
 		st.tls = tls.NewParser()
 	case applayer.ProtoHTTP:
-		st.http = http.NewParser(&h.w.cfg.HTTP)
+		st.http = http.NewParser(&h.w.httpOpts)
 	}
 	h.feed(dir, b)
 	return true
@@ -203,7 +203,7 @@ func (h *streamHandler) detect(dir flow.Direction, data []byte) detectResult {
 	h.setProto(proto)
 	switch proto {
 	case applayer.ProtoHTTP:
-		st.http = http.NewParser(&h.w.cfg.HTTP)
+		st.http = http.NewParser(&h.w.httpOpts)
 	case applayer.ProtoTLS:
 		st.tls = tls.NewParser()
 	case applayer.ProtoDNS:
@@ -288,6 +288,13 @@ func (w *worker) closeApp(fl *flow.Flow, st *flowState) {
 				w.logTLS(fl, s)
 			}
 		}
+	}
+}
+
+// requestHTTP runs when a request is complete, inside the stream handler.
+func (w *worker) requestHTTP(tx *http.Transaction) {
+	if w.det != nil {
+		w.detectHTTPRequest(w.h.fl, w.h.st, tx)
 	}
 }
 

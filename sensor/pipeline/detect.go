@@ -72,6 +72,11 @@ func (w *worker) detectStream(fl *flow.Flow, st *flowState, dir flow.Direction, 
 	w.emitAlerts(fl)
 }
 
+func (w *worker) detectHTTPRequest(fl *flow.Flow, st *flowState, tx *http.Transaction) {
+	w.det.HTTPRequest(w.input(&w.pkt, fl, st, flow.ToServer), tx)
+	w.emitAlerts(fl)
+}
+
 func (w *worker) detectHTTP(fl *flow.Flow, st *flowState, tx *http.Transaction) {
 	w.det.HTTP(w.input(&w.pkt, fl, st, flow.ToServer), tx)
 	w.emitAlerts(fl)

@@ -89,6 +89,8 @@ type worker struct {
 	rules *ruleSwitch
 	din   detect.Input // reused per inspection
 
+	httpOpts http.Options // cfg.HTTP with this worker's hooks
+
 	alert     eve.Alert // alert event being built, and its reused slices
 	alertFlow eve.AlertFlow
 	alertMeta []eve.MetaKV
@@ -137,6 +139,8 @@ func newWorker(cfg *Config, out *output) *worker {
 		reasm: stream.NewReassembler(cfg.Stream),
 	}
 	w.h.w = w
+	w.httpOpts = cfg.HTTP
+	w.httpOpts.OnRequest = w.requestHTTP
 	w.emitHTTP = w.logHTTP
 	w.emitDNS = w.logDNS
 	w.endFlow = w.flowEnd
@@ -195,6 +199,12 @@ func (w *worker) handleFrame(f *capture.Frame) {
 	st := w.state(fl)
 	switch p.IPProto {
 	case decode.IPProtoTCP:
+		if fl.TCPState == flow.TCPNone && !w.cfg.Flow.Midstream {
+			// No handshake seen and mid-stream pickup is off (Suricata's
+			// default): the session is not tracked, so neither reassembled
+			// nor parsed; packet rules still see its packets.
+			break
+		}
 		w.h.fl, w.h.st = fl, st
 		w.reasm.Process(&st.sess, dir, p, &w.h)
 		if st.swap {

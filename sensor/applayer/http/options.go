@@ -45,6 +45,11 @@ type Options struct {
 	// response, if it comes later, is parsed to keep request/response
 	// pairing in step but not logged. 0 means DefaultMaxPendingTx (64).
 	MaxPendingTx int
+	// OnRequest, when set, is called with a transaction as soon as its
+	// request (headers and body) is complete, before the response: the
+	// rule engine inspects the request buffers then, at the packet that
+	// completed the request. The transaction is emitted later as usual.
+	OnRequest func(*Transaction)
 	// Stats, when set, receives the parser counters. It is not
 	// synchronised: share one Stats only among parsers of one worker.
 	Stats *Stats

@@ -789,6 +789,9 @@ func (p *Parser) finish(s *side, dir flow.Direction, emit func(*Transaction)) {
 		}
 		if dir == flow.ToServer {
 			tx.RequestDone = true
+			if p.opts.OnRequest != nil {
+				p.opts.OnRequest(tx)
+			}
 		} else {
 			tx.ResponseDone = true
 		}
