@@ -130,7 +130,7 @@ func TestListTestsWithoutIndex(t *testing.T) {
 // svDevFloor is how many of the 72 development tests must pass. It is the
 // number passing with the sensor as of 2026-11-22 (no rule engine); raise
 // it as detection lands, never lower it without a reason in the commit.
-const svDevFloor = 43
+const svDevFloor = 52
 
 // TestSuricataVerifyDev runs the whole suricata-verify development set
 // through the real pipeline and prints the table. It asserts only the

@@ -263,13 +263,9 @@ func (s *Sig) classify() *compileError {
 	}
 	switch {
 	case hasTx:
-		if hasPkt {
-			for _, b := range s.bufs {
-				if b.name == "pkt_data" {
-					return refuse("pkt_data", r.Pos, "pkt_data together with transaction buffers is not supported")
-				}
-			}
-		}
+		// Contents on pkt_data (written before any sticky buffer in an
+		// app-layer rule) match the payload of the packet the transaction
+		// is inspected on, as in Suricata.
 		if s.app == applayer.ProtoUnknown {
 			// file.data alone on a tcp rule: HTTP bodies.
 			s.app = applayer.ProtoHTTP
@@ -342,6 +338,9 @@ func (s *Sig) pickFastPattern() {
 		}
 		if b.prog.HasTransforms() && s.kind != kindTx {
 			continue
+		}
+		if b.name == "pkt_data" && s.kind == kindTx {
+			continue // not a transaction buffer: nothing to prefilter it with
 		}
 		for _, m := range b.src.Matches {
 			c, ok := m.(*rules.Content)

@@ -84,6 +84,9 @@ func (c *compiler) compileConds(s *Sig) *compileError {
 			}
 			s.conds = append(s.conds, cd)
 		case *rules.Keyword:
+			if m.Name == "prefilter" {
+				continue // a hint to use this keyword as the prefilter; every rule here has one
+			}
 			cd, inactive, err := compileKeyword(m)
 			if err != nil {
 				return refuse(m.Name, m.Pos, "%v", err)

@@ -313,6 +313,9 @@ func (e *Engine) build() error {
 		case kindTx:
 			for i := range s.bufs {
 				b := &s.bufs[i]
+				if b.name == "pkt_data" || b.name == "base64_data" {
+					continue
+				}
 				for _, d := range s.dirs {
 					side := d
 					switch buffers[b.name].side {

@@ -153,8 +153,21 @@ func (t *Thread) matchTxSig(s *Sig, in *Input, d flow.Direction) bool {
 	t.vars = inspect.Vars{}
 	for i := range s.bufs {
 		b := &s.bufs[i]
-		if b.name == "base64_data" {
+		switch b.name {
+		case "base64_data":
 			if !b.prog.Match(t.insp, &t.vars, t.insp.Base64Data()) {
+				return false
+			}
+			continue
+		case "pkt_data":
+			var data []byte
+			if in.Packet != nil {
+				data = in.Packet.Payload
+			}
+			if b.prog.HasTransforms() {
+				data = b.prog.Transform(t.insp, data)
+			}
+			if !b.prog.Match(t.insp, &t.vars, data) {
 				return false
 			}
 			continue

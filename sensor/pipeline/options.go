@@ -45,6 +45,9 @@ func (o Options) engine(cfg *Config, log *slog.Logger) (*detect.Engine, error) {
 	for _, e := range res.Errors {
 		log.Warn("rule refused", "error", e.Error())
 	}
+	for _, s := range res.Engine.Inactive() {
+		log.Debug("rule inactive", "file", s.Rule.File, "line", s.Rule.Pos.Line, "sid", s.Rule.SID, "reason", s.Inactive())
+	}
 	st := res.Engine.Stats()
 	log.Info("rules loaded", "files", len(res.Files), "loaded", st.Loaded, "refused", st.Refused, "inactive", st.Inactive, "compile", st.Compile.Round(time.Millisecond))
 	return res.Engine, nil
