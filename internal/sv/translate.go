@@ -58,11 +58,12 @@ func (tr *Translation) untranslated(format string, a ...any) {
 // Suricata 8.0 with its default suricata.yaml (what run.py uses when a test
 // has none): every EVE type polder writes is on, stats every 8 s of wall
 // time, and, unlike polder's own defaults, stream.midstream off and DNS over
-// UDP detected on port 53 only.
+// UDP detected on port 53 only, and no GTP-U decoder (Suricata has none).
 func SuricataDefaults() *config.Config {
 	c := config.Default()
 	c.Stream.Midstream = false
 	c.AppLayer.DNS.UDPDetectionPorts = []uint16{53}
+	c.Decoder.GTPU.Enabled = false
 	c.Workers = 1
 	return c
 }

@@ -29,6 +29,7 @@ type Config struct {
 	Stream   Stream   `yaml:"stream"`
 	Defrag   Defrag   `yaml:"defrag"`
 	AppLayer AppLayer `yaml:"app-layer"`
+	Decoder  Decoder  `yaml:"decoder"`
 	// Workers is the number of packet-processing goroutines for offline
 	// (pcap file) runs; 0, the default, means one per usable CPU
 	// (GOMAXPROCS), decided by the pipeline. Live capture uses
@@ -248,6 +249,17 @@ type AppLayer struct {
 	TLS  Parser     `yaml:"tls"`
 }
 
+// Decoder configures tunnel decoders.
+type Decoder struct {
+	GTPU Toggle `yaml:"gtpu"`
+}
+
+// Toggle turns one feature on or off.
+type Toggle struct {
+	// Enabled turns the feature on. Default true.
+	Enabled bool `yaml:"enabled"`
+}
+
 // DNSParser configures DNS.
 type DNSParser struct {
 	// Enabled turns DNS parsing on. Default true.
@@ -359,6 +371,7 @@ func Default() *Config {
 			DNS:  DNSParser{Enabled: true},
 			TLS:  Parser{Enabled: true},
 		},
+		Decoder: Decoder{GTPU: Toggle{Enabled: true}},
 		Workers: 0,
 		LogDir:  ".",
 	}

@@ -48,6 +48,9 @@ const MaxLayers = 8
 // owns one Decoder and uses it from one goroutine; the zero value is ready.
 type Decoder struct {
 	Counters Counters
+	// NoGTPU leaves GTP-U (UDP 2152) payloads undecoded, as Suricata 7
+	// and 8 do (they have no GTP decoder): the tunnel is then one UDP flow.
+	NoGTPU bool
 }
 
 // Decode resets p and fills it from f, decoding through every supported

@@ -256,7 +256,7 @@ func (d *Decoder) udp(p *Packet, b []byte, depth int) Reason {
 			return d.ipv6(p, inner(p, in), depth+1)
 		}
 	}
-	if sp == PortGTPU || dp == PortGTPU {
+	if (sp == PortGTPU || dp == PortGTPU) && !d.NoGTPU {
 		return d.gtpU(p, pl, depth)
 	}
 	return ReasonNone

@@ -27,6 +27,8 @@ type Config struct {
 	Rules  RuleConfig
 	// DNSUDPPorts limits DNS-over-UDP detection to these ports; nil: any.
 	DNSUDPPorts []uint16
+	// NoGTPU leaves GTP-U undecoded (decoder.gtpu.enabled: no).
+	NoGTPU bool
 }
 
 // EVEConfig selects the EVE output and its event types.
@@ -109,6 +111,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 	}
 	out.Rules = ruleConfig(c)
 	out.DNSUDPPorts = c.AppLayer.DNS.UDPDetectionPorts
+	out.NoGTPU = !c.Decoder.GTPU.Enabled
 	return out, nil
 }
 

@@ -37,11 +37,13 @@ var (
 	corpusOut = &corpusRun{cfg: testConfig}
 	// corpusSuricata runs the settings Suricata's reference run had where
 	// polder's defaults differ on purpose (stream.midstream: false, DNS
-	// over UDP detected on port 53 only), for the alert comparison.
+	// over UDP detected on port 53 only, no GTP-U decoder), for the alert
+	// comparison.
 	corpusSuricata = &corpusRun{cfg: func() *Config {
 		c := testConfig()
 		c.Flow.Midstream = false
 		c.DNSUDPPorts = []uint16{53}
+		c.NoGTPU = true
 		return c
 	}}
 	etOpen struct {

@@ -277,6 +277,7 @@ func TestDetectRules(t *testing.T) {
 			"2003 10.0.0.1:40000 -> 203.0.113.10:80 to_server http",
 			"2004 203.0.113.10:80 -> 10.0.0.1:40000 to_client http",
 			"2005 203.0.113.10:80 -> 10.0.0.1:40000 to_client http",
+			"2008 10.0.0.1:40000 -> 203.0.113.10:80 to_server http",
 		},
 	}, {
 		name:  "dns.query dotprefix",
@@ -463,7 +464,7 @@ func TestDetectRefusals(t *testing.T) {
 	want := []refusal{
 		{file, 2, 9202, "frobnicate"},
 		{file, 3, 9203, "flow.age"},
-		{file, 4, 9204, "pkt_data"},
+		{file, 4, 9204, "http.uri"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("refusals (-want +got):\n%s", diff)

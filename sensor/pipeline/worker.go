@@ -139,6 +139,7 @@ func newWorker(cfg *Config, out *output) *worker {
 		reasm: stream.NewReassembler(cfg.Stream),
 	}
 	w.h.w = w
+	w.dec.NoGTPU = cfg.NoGTPU
 	w.httpOpts = cfg.HTTP
 	w.httpOpts.OnRequest = w.requestHTTP
 	w.emitHTTP = w.logHTTP
