@@ -18,7 +18,10 @@ func sensorReadCommand() *ucli.Command {
 		Usage:     "analyse a pcap or pcapng file and write EVE JSON (like suricata -r)",
 		ArgsUsage: "FILE.pcap",
 		Description: `Reads every packet of FILE with packet time driving all timeouts, and writes
-EVE JSON (flow, http, dns, tls, anomaly, stats) to OUTDIR/eve.json, as Suricata does.
+EVE JSON (alert, flow, http, dns, tls, anomaly, stats) to OUTDIR/eve.json, as Suricata does.
+Rules come from the config's rule-files, or -S FILE (repeatable, replaces them) and
+-s FILE (adds to them); globs are allowed: -S 'rules/*.rules'. Rules the engine refuses
+are logged with file, line, sid and keyword; the others run.
 A truncated or damaged file is processed up to the damage; the exit status is then 1.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "sensor config `FILE` (YAML); defaults apply without one"},

@@ -397,27 +397,37 @@ func (tr *Translation) applyEVEType(name string, opts map[string]any) {
 	isFalse := func(v any) bool { b, ok := suricataBool(v); return ok && !b }
 	switch name {
 	case "alert":
-		t.Alert = true
-		// Alert options shape alert events; polder writes none yet. Only
-		// options that differ from Suricata's defaults are worth naming.
+		t.Alert = config.EVEAlert{Enabled: true, Metadata: true}
 		var set []string
 		for _, k := range sortedKeys(opts) {
 			v := opts[k]
 			if m, ok := v.(map[string]any); ok {
 				v = m["enabled"]
 			}
-			switch {
-			case k == "enabled", k == "payload-buffer-size":
-			case k == "metadata" || k == "tagged-packets":
-				if b, ok := suricataBool(v); ok && !b {
-					set = append(set, k+": no")
+			b, isBool := suricataBool(v)
+			switch k {
+			case "enabled", "payload-buffer-size":
+			case "payload":
+				t.Alert.Payload = truthy(v)
+			case "payload-printable":
+				t.Alert.PayloadPrintable = truthy(v)
+			case "packet":
+				t.Alert.Packet = truthy(v)
+			case "metadata":
+				t.Alert.Metadata = !isBool || b
+			case "http", "tls", "dns":
+				// polder always adds the transaction's object
+			default:
+				if k == "tagged-packets" && isBool && !b {
+					continue
 				}
-			case truthy(v):
-				set = append(set, k)
+				if truthy(v) {
+					set = append(set, k)
+				}
 			}
 		}
 		if len(set) > 0 {
-			tr.untranslated("suricata.yaml: eve-log alert options %s (no alert output yet)", strings.Join(set, ", "))
+			tr.untranslated("suricata.yaml: eve-log alert options %s", strings.Join(set, ", "))
 		}
 	case "flow":
 		t.Flow = true

@@ -143,7 +143,7 @@ app-layer:
 	}
 	c := tr.Config
 	ty := c.Outputs.EVE.Types
-	if !ty.Flow || !ty.HTTP || !ty.DNS.Enabled || !ty.Stats.Enabled || ty.TLS || ty.Anomaly || ty.Alert {
+	if !ty.Flow || !ty.HTTP || !ty.DNS.Enabled || !ty.Stats.Enabled || ty.TLS || ty.Anomaly || ty.Alert.Enabled {
 		t.Errorf("EVE types %+v: want only flow, http, dns, stats", ty)
 	}
 	if c.AppLayer.TLS.Enabled {

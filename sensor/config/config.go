@@ -137,7 +137,7 @@ const (
 
 // EVETypes enables EVE event types. Every type defaults to enabled.
 type EVETypes struct {
-	Alert   bool     `yaml:"alert"`
+	Alert   EVEAlert `yaml:"alert"`
 	Flow    bool     `yaml:"flow"`
 	HTTP    bool     `yaml:"http"`
 	DNS     EVEDNS   `yaml:"dns"`
@@ -156,6 +156,23 @@ type EVEStats struct {
 	// NullValues writes counters whose value is 0. Default true, as
 	// Suricata's EVE stats; false keeps stats events small.
 	NullValues bool `yaml:"null-values"`
+}
+
+// EVEAlert configures alert events. "alert: no" is short for
+// "alert: {enabled: no}".
+type EVEAlert struct {
+	// Enabled turns alert events on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// Payload adds the inspected payload, base64 ("payload"). Default false.
+	Payload bool `yaml:"payload"`
+	// PayloadPrintable adds it as printable text ("payload_printable").
+	// Default false.
+	PayloadPrintable bool `yaml:"payload-printable"`
+	// Packet adds the whole packet, base64 ("packet"). Default false.
+	Packet bool `yaml:"packet"`
+	// Metadata adds the rule's metadata keyword and the flow's flowbits.
+	// Default true.
+	Metadata bool `yaml:"metadata"`
 }
 
 // EVEDNS configures dns events. "dns: no" is short for "dns: {enabled: no}".
@@ -340,7 +357,7 @@ func Default() *Config {
 			Filetype: FiletypeRegular,
 			Filename: "eve.json",
 			Types: EVETypes{
-				Alert: true, Flow: true, HTTP: true, DNS: EVEDNS{Enabled: true, Requests: true, Responses: true}, TLS: true, Anomaly: true,
+				Alert: EVEAlert{Enabled: true, Metadata: true}, Flow: true, HTTP: true, DNS: EVEDNS{Enabled: true, Requests: true, Responses: true}, TLS: true, Anomaly: true,
 				Stats: EVEStats{Enabled: true, Interval: 8 * time.Second, NullValues: true},
 			},
 		}},

@@ -39,6 +39,7 @@ type EVEConfig struct {
 	DNS, TLS      bool
 	Anomaly       bool
 	Alert         bool
+	AlertMetadata bool // rule metadata and flowbits in alerts
 	Stats         bool
 	StatsInterval time.Duration // wall time; 0 = only the final stats event
 	StatsZeros    bool          // write counters that are 0 (Suricata's null-values)
@@ -101,7 +102,11 @@ func FromConfig(c *config.Config) (*Config, error) {
 		DNSResponses:  t.DNS.Responses,
 		TLS:           e.Enabled && t.TLS && c.AppLayer.TLS.Enabled,
 		Anomaly:       e.Enabled && t.Anomaly,
-		Alert:         e.Enabled && t.Alert,
+		Alert:         e.Enabled && t.Alert.Enabled,
+		AlertMetadata: t.Alert.Metadata,
+		AlertOptions: eve.AlertOptions{
+			Payload: t.Alert.Payload, PayloadPrintable: t.Alert.PayloadPrintable, Packet: t.Alert.Packet,
+		},
 		Stats:         e.Enabled && t.Stats.Enabled,
 		StatsInterval: t.Stats.Interval,
 		StatsZeros:    t.Stats.NullValues,

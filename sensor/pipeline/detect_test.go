@@ -461,6 +461,7 @@ func TestDetectRefusals(t *testing.T) {
 			t.Errorf("error text %q does not read \"file:line:col: sid N: keyword: msg\"", s)
 		}
 	}
+	slices.SortFunc(got, func(a, b refusal) int { return a.Line - b.Line })
 	want := []refusal{
 		{file, 2, 9202, "frobnicate"},
 		{file, 3, 9203, "flow.age"},

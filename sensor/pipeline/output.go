@@ -302,13 +302,15 @@ func (o *output) alert(w *worker, fl *flow.Flow, a *detect.Alert) {
 	case "src_ip":
 		al.Target = eve.TargetSrc
 	}
-	for _, m := range r.Metadata {
-		al.Metadata = append(al.Metadata, eve.MetaKV{Key: m.Key, Value: m.Value})
-	}
-	w.alertMeta = al.Metadata
-	if st := flowStateOf(fl); st != nil {
-		al.Flowbits = st.det.FlowbitNames(al.Flowbits)
-		w.alertBits = al.Flowbits
+	if o.cfg.EVE.AlertMetadata {
+		for _, m := range r.Metadata {
+			al.Metadata = append(al.Metadata, eve.MetaKV{Key: m.Key, Value: m.Value})
+		}
+		w.alertMeta = al.Metadata
+		if st := flowStateOf(fl); st != nil {
+			al.Flowbits = st.det.FlowbitNames(al.Flowbits)
+			w.alertBits = al.Flowbits
+		}
 	}
 	app := eve.AlertApp{HTTP: a.HTTP, DNS: a.DNS, TLS: a.TLS, Payload: a.Payload, Stream: a.Stream,
 		Options: o.cfg.EVE.AlertOptions}
