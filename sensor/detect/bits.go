@@ -20,6 +20,7 @@ type FlowState struct {
 	passed     bool      // a pass rule matched: no further inspection
 	payload    [2]uint64 // TCP payload bytes seen per direction (stream_size)
 	httpReqs   uint64    // HTTP requests whose request side was inspected (ids below)
+	tail       [2][]byte // last stream bytes per direction (streamTail)
 	alerted    bool
 }
 
@@ -32,7 +33,8 @@ type flowInt struct {
 func (s *FlowState) Reset() {
 	s.bits = s.bits[:0]
 	s.ints = s.ints[:0]
-	*s = FlowState{bits: s.bits, ints: s.ints}
+	tail := [2][]byte{s.tail[0][:0], s.tail[1][:0]}
+	*s = FlowState{bits: s.bits, ints: s.ints, tail: tail}
 }
 
 // Alerted reports whether any signature alerted on the flow.

@@ -83,6 +83,7 @@ type Thread struct {
 	viewData  [][][]byte
 	viewOwn   [][][]byte // copies of transformed instances
 	headerBuf []byte     // storage of composed header instances
+	win       []byte     // stream tail + chunk being inspected
 
 	Counters Counters
 }
@@ -207,6 +208,9 @@ func (t *Thread) Packet(in *Input) {
 			return
 		}
 	}
+	if bypassed(in) {
+		return
+	}
 	e := t.eng
 	src, dst, sp, dp := packetAddrs(p)
 	if e.ipOnly.n > 0 && (in.State == nil || !in.State.ipOnlyDone[in.Dir]) {
@@ -224,22 +228,48 @@ func (t *Thread) Packet(in *Input) {
 		}
 	}
 	g := e.pkt[pktCtxOf(p.IPProto)][in.Dir]
-	t.run(g, in, src, dst, sp, dp, p.Payload, false)
+	t.run(g, in, src, dst, sp, dp, p.Payload, 0, false)
 }
+
+// streamTail is how many bytes of a direction's earlier stream data are
+// inspected again in front of each new chunk, so a pattern split across
+// two segments is found. A signature that already matches on the tail
+// alone is not reported again. It costs up to twice this much memory per
+// TCP flow, allocated once the flow carries data.
+const streamTail = 256
 
 // Stream inspects a chunk of reassembled TCP data travelling in in.Dir.
 func (t *Thread) Stream(in *Input, data []byte) {
 	t.alerts = t.alerts[:0]
 	t.cur = txSource{}
-	if in.State != nil && in.State.passed {
+	if in.State != nil && in.State.passed || bypassed(in) {
+		return
+	}
+	g := t.eng.pkt[ctxTCPStream][in.Dir]
+	if g == nil || (g.mpm == nil && len(g.always) == 0) {
 		return
 	}
 	src, dst, sp, dp := flowAddrs(in)
-	t.run(t.eng.pkt[ctxTCPStream][in.Dir], in, src, dst, sp, dp, data, true)
+	window, tail := data, 0
+	st := in.State
+	if st != nil {
+		if tl := st.tail[in.Dir]; len(tl) > 0 {
+			t.win = append(append(t.win[:0], tl...), data...)
+			window, tail = t.win, len(tl)
+		}
+	}
+	t.run(g, in, src, dst, sp, dp, window, tail, true)
+	if st != nil {
+		if st.tail[in.Dir] == nil {
+			st.tail[in.Dir] = make([]byte, 0, streamTail) // once per flow direction with data
+		}
+		st.tail[in.Dir] = append(st.tail[in.Dir][:0], window[max(len(window)-streamTail, 0):]...)
+	}
 }
 
-// run evaluates a packet or stream group on data.
-func (t *Thread) run(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, data []byte, stream bool) {
+// run evaluates a packet or stream group on data; the first tail bytes of
+// data were inspected before (see streamTail).
+func (t *Thread) run(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, data []byte, tail int, stream bool) {
 	if g == nil || (g.mpm == nil && len(g.always) == 0) {
 		return
 	}
@@ -260,7 +290,10 @@ func (t *Thread) run(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, da
 		if !t.matchPacketSig(s, in, src, dst, sp, dp, data) {
 			continue
 		}
-		if t.matched(s, in, src, dst, sp, dp, data, stream) {
+		if tail > 0 && t.matchPacketSig(s, in, src, dst, sp, dp, data[:tail]) {
+			continue // the match was in data inspected before
+		}
+		if t.matched(s, in, src, dst, sp, dp, data[tail:], stream) {
 			return // a pass rule: nothing after it
 		}
 	}
@@ -381,4 +414,11 @@ func flowID(f *flow.Flow) uint64 {
 		return 0
 	}
 	return f.ID
+}
+
+// bypassed reports whether the flow no longer needs inspection: a rule
+// with the bypass keyword matched it (or the sensor bypassed it for
+// another reason).
+func bypassed(in *Input) bool {
+	return in.Flow != nil && in.Flow.HasFlag(flow.FlagBypassed)
 }

@@ -90,7 +90,7 @@ func (t *Thread) TLS(in *Input, s *tls.Session) {
 
 func (t *Thread) txInspect(in *Input, app applayer.Proto, src txSource, dirs []flow.Direction) {
 	t.alerts = t.alerts[:0]
-	if in.State != nil && in.State.passed {
+	if in.State != nil && in.State.passed || bypassed(in) {
 		return
 	}
 	e := t.eng
