@@ -53,6 +53,8 @@ func sensorCommand() *ucli.Command {
 		Subcommands: []*ucli.Command{
 			sensorReadCommand(),
 			sensorRunCommand(),
+			sensorReloadRulesCommand(),
+			sensorCtlCommand(),
 		},
 	}
 }

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
@@ -21,12 +23,15 @@ SIGHUP reopens eve.json (for logrotate) and reloads the rules; SIGUSR2 reloads t
 rules only (Suricata's signal for it). A reload compiles the new ruleset beside the
 running one and swaps it in between two packets; if it cannot be loaded, the running
 ruleset stays and the log says why. SIGINT/SIGTERM flush flows and stop.
+The control socket (LOGDIR/polder.socket, mode 0600) answers Suricata's unix-socket
+commands: 'polder sensor reload-rules' and 'polder sensor ctl' talk to it.
 Needs root or CAP_NET_RAW and CAP_NET_ADMIN.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "sensor config `FILE` (YAML)"},
 			&ucli.StringSliceFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE` (repeatable; overrides the config's interfaces)"},
 			&ucli.IntFlag{Name: "workers", Usage: "workers (fanout sockets) per interface given with -i", Value: 1},
 			&ucli.StringFlag{Name: "log-dir", Aliases: []string{"l"}, Usage: "write eve.json into `DIR`", Value: "."},
+			&ucli.StringFlag{Name: "control-socket", Usage: "answer control commands on the unix socket `PATH` (default LOGDIR/" + controlSocketName + "; \"none\" for no socket)"},
 			ruleFileFlag, extraRuleFileFlag,
 		},
 		Action: func(c *ucli.Context) error {
@@ -43,6 +48,20 @@ Needs root or CAP_NET_RAW and CAP_NET_ADMIN.`,
 				return fmt.Errorf("create log dir: %w", err)
 			}
 			log := logger(c, stderr)
+			// The control socket first: a second sensor with the same log
+			// directory stops here, before it joins the first one's fanout
+			// group and takes a share of its packets.
+			var ctl *pipeline.ControlServer
+			if sock := c.String("control-socket"); sock != "none" {
+				if sock == "" {
+					sock = filepath.Join(dir, controlSocketName)
+				}
+				var err error
+				if ctl, err = pipeline.ListenControl(pipeline.ControlOptions{Path: sock, Version: Version, Logger: log}); err != nil {
+					return err
+				}
+				defer ctl.Close()
+			}
 			live, err := pipeline.OpenLive(pipeline.Options{Config: cfg, LogDir: dir, Logger: log})
 			if err != nil {
 				return err
@@ -72,7 +91,14 @@ Needs root or CAP_NET_RAW and CAP_NET_ADMIN.`,
 				}
 			}()
 			log.Info("capturing", "interfaces", cfg.InterfaceNames(), "eve", dir)
-			return live.Run(ctx)
+			if ctl == nil {
+				return live.Run(ctx)
+			}
+			ctlDone := make(chan error, 1)
+			go func() { ctlDone <- ctl.Serve(ctx, live) }()
+			err = live.Run(ctx)
+			stop() // a failed capture stops the control server too
+			return errors.Join(err, <-ctlDone)
 		},
 	}
 }

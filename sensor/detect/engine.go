@@ -31,6 +31,9 @@ type Options struct {
 	// IPS makes drop and reject rules report "blocked" (Suricata's
 	// --simulate-ips); the sensor itself never drops.
 	IPS bool
+	// ParseRefused is how many rules the loader refused before Compile;
+	// Stats.Refused includes them.
+	ParseRefused int
 }
 
 func (o *Options) inspect() inspect.Options { return inspect.Options{PCRE: o.PCRE} }
@@ -38,7 +41,7 @@ func (o *Options) inspect() inspect.Options { return inspect.Options{PCRE: o.PCR
 // Stats describe a compiled ruleset.
 type Stats struct {
 	Loaded   int            // signatures compiled
-	Refused  int            // rules the engine refused (see the ErrorList)
+	Refused  int            // rules refused by the parser or the engine (see the ErrorLists)
 	Inactive int            // loaded but unable to match here (see Engine.Inactive)
 	ByKind   map[string]int // "ip-only", "packet", "stream", "transaction"
 	Matchers int            // multi-pattern matchers built
@@ -174,7 +177,7 @@ func Compile(set *rules.Set, opts Options) (*Engine, rules.ErrorList) {
 		}
 		e.sigs = append(e.sigs, s)
 	}
-	e.stats.Refused = len(errs)
+	e.stats.Refused = len(errs) + opts.ParseRefused
 	e.stats.Inactive = len(e.inactive)
 	e.stats.Loaded = len(e.sigs) + len(e.inactive)
 	sortSigs(e.sigs)

@@ -287,11 +287,15 @@ func (t *Thread) run(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, da
 	for _, id := range t.hits {
 		s := e.sigs[id]
 		t.Counters.Candidates++
-		if !t.matchPacketSig(s, in, src, dst, sp, dp, data) {
-			continue
-		}
-		if tail > 0 && t.matchPacketSig(s, in, src, dst, sp, dp, data[:tail]) {
-			continue // the match was in data inspected before
+		// The new data alone first: offset and depth count from the start
+		// of the chunk, which is where a message of a chunked protocol
+		// starts. Then across the boundary with the earlier tail, unless
+		// the tail alone matches (reported when it was new).
+		if !t.matchPacketSig(s, in, src, dst, sp, dp, data[tail:]) {
+			if tail == 0 || !t.matchPacketSig(s, in, src, dst, sp, dp, data) ||
+				t.matchPacketSig(s, in, src, dst, sp, dp, data[:tail]) {
+				continue
+			}
 		}
 		if t.matched(s, in, src, dst, sp, dp, data[tail:], stream) {
 			return // a pass rule: nothing after it

@@ -131,9 +131,11 @@ type rulesetInfo struct {
 
 // ControlServer answers control commands for a Live sensor on a unix
 // socket (mode 0600: only the sensor's user may reload its rules). Make one
-// with ListenControl, run it with Serve.
+// with ListenControl before opening the sensor, so that a second sensor
+// started by mistake stops before it joins the first one's fanout group;
+// then Serve it.
 type ControlServer struct {
-	t       controlTarget
+	t       controlTarget // set by Serve
 	o       ControlOptions
 	log     *slog.Logger
 	ln      *net.UnixListener
@@ -147,18 +149,14 @@ type ControlServer struct {
 	closeOnce sync.Once
 }
 
-// ListenControl creates the control socket of l at o.Path, replacing a
-// stale socket file no process listens on, and refusing to start when
-// another process (another sensor with the same log directory) answers on
-// it or a file that is not a socket is in the way. Nothing is served until
-// Serve. The socket is never reachable with looser permissions than 0600:
-// it is made in a private directory beside o.Path, restricted, then linked
-// into place.
-func ListenControl(l *Live, o ControlOptions) (*ControlServer, error) {
-	return listenControl(&liveControl{l: l}, o)
-}
-
-func listenControl(t controlTarget, o ControlOptions) (*ControlServer, error) {
+// ListenControl creates the control socket at o.Path, replacing a stale
+// socket file no process listens on, and refusing to start when another
+// process (another sensor with the same log directory) answers on it or a
+// file that is not a socket is in the way. Nothing is answered until
+// Serve; connections wait in the backlog meanwhile. The socket is never
+// reachable with looser permissions than 0600: it is made in a private
+// directory beside o.Path, restricted, then linked into place.
+func ListenControl(o ControlOptions) (*ControlServer, error) {
 	if o.Path == "" {
 		return nil, errors.New("listen on control socket: no path given")
 	}
@@ -176,7 +174,7 @@ func listenControl(t controlTarget, o ControlOptions) (*ControlServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on control socket %s: %w", o.Path, err)
 	}
-	return &ControlServer{t: t, o: o, log: log, ln: ln, created: fi, conns: map[net.Conn]struct{}{}}, nil
+	return &ControlServer{o: o, log: log, ln: ln, created: fi, conns: map[net.Conn]struct{}{}}, nil
 }
 
 // listenUnixPrivate listens on a new unix socket at path with mode 0600.
@@ -260,11 +258,16 @@ func fileKind(fi os.FileInfo) string {
 // Path returns the socket path.
 func (s *ControlServer) Path() string { return s.o.Path }
 
-// Serve answers connections until ctx is cancelled or Close is called,
+// Serve answers commands for l until ctx is cancelled or Close is called,
 // then closes every connection, waits for commands in progress (a reload
 // finishes), removes the socket file and returns nil. It returns an error
-// only when accepting fails for another reason.
-func (s *ControlServer) Serve(ctx context.Context) error {
+// only when accepting fails for another reason. Call it once.
+func (s *ControlServer) Serve(ctx context.Context, l *Live) error {
+	return s.serve(ctx, &liveControl{l: l})
+}
+
+func (s *ControlServer) serve(ctx context.Context, t controlTarget) error {
+	s.t = t
 	stop := context.AfterFunc(ctx, func() { s.Close() })
 	defer stop()
 	var err error
@@ -274,9 +277,15 @@ func (s *ControlServer) Serve(ctx context.Context) error {
 			s.mu.Lock()
 			closed := s.closed
 			s.mu.Unlock()
-			if !closed {
-				err = fmt.Errorf("accept on control socket %s: %w", s.o.Path, aerr)
+			if closed {
+				break
 			}
+			if errors.Is(aerr, syscall.EMFILE) || errors.Is(aerr, syscall.ENFILE) || errors.Is(aerr, syscall.ECONNABORTED) {
+				s.log.Warn("accept on control socket", "err", aerr.Error())
+				time.Sleep(100 * time.Millisecond) // out of descriptors: let some close
+				continue
+			}
+			err = fmt.Errorf("accept on control socket %s: %w", s.o.Path, aerr)
 			break
 		}
 		s.mu.Lock()
@@ -345,7 +354,7 @@ func (s *ControlServer) serveConn(c net.Conn) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case err == nil:
-			rep = s.Do(req)
+			rep = s.do(req)
 		case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded):
 			return
 		case lr.N == 0:
@@ -401,9 +410,9 @@ func init() {
 	}
 }
 
-// Do runs one request and returns its reply; Serve calls it for every
-// request. It is safe for concurrent use; reloads run one at a time.
-func (s *ControlServer) Do(req ControlRequest) ControlReply {
+// do runs one request and returns its reply. It is safe for concurrent
+// use; the target serializes reloads.
+func (s *ControlServer) do(req ControlRequest) ControlReply {
 	if req.Command == "" {
 		if req.Version != "" {
 			return ControlReply{Return: ControlOK} // Suricata's handshake
@@ -520,17 +529,10 @@ func (s *ControlServer) cmdList(json.RawMessage) (any, error) {
 	return out, nil
 }
 
-// liveControl is the controlTarget of a Live sensor.
-//
-// Live does not keep the RuleLoad of its running ruleset, so liveControl
-// remembers the errors of the loads it made itself, with their engine;
-// when the running engine is another one (loaded at startup or on a
-// signal), its errors are reported unknown rather than stale.
+// liveControl is the controlTarget of a Live sensor. The running ruleset
+// carries the errors of its load (startup, signal or socket reload).
 type liveControl struct {
-	l    *Live
-	mu   sync.Mutex
-	eng  *detect.Engine // engine of the last load made here
-	errs rules.ErrorList
+	l *Live
 }
 
 func (c *liveControl) reloadRules() (rulesetInfo, error) {
@@ -538,9 +540,6 @@ func (c *liveControl) reloadRules() (rulesetInfo, error) {
 	if err != nil {
 		return rulesetInfo{}, err
 	}
-	c.mu.Lock()
-	c.eng, c.errs = res.Engine, res.Errors
-	c.mu.Unlock()
 	return rulesetInfo{stats: res.Engine.Stats(), errs: res.Errors}, nil
 }
 
@@ -549,13 +548,7 @@ func (c *liveControl) running() (rulesetInfo, bool) {
 	if rs == nil {
 		return rulesetInfo{}, false
 	}
-	info := rulesetInfo{stats: rs.eng.Stats(), errsUnknown: true}
-	c.mu.Lock()
-	if c.eng == rs.eng {
-		info.errs, info.errsUnknown = c.errs, false
-	}
-	c.mu.Unlock()
-	return info, true
+	return rulesetInfo{stats: rs.eng.Stats(), errs: rs.errs}, true
 }
 
 func (c *liveControl) reopen() error { return c.l.Reopen() }

@@ -66,10 +66,11 @@ func newFakeServer(t *testing.T, f *fakeTarget, o ControlOptions) *ControlServer
 	if o.Path == "" {
 		o.Path = filepath.Join(t.TempDir(), "polder.socket")
 	}
-	s, err := listenControl(f, o)
+	s, err := ListenControl(o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.t = f // as serve does
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -106,7 +107,7 @@ func TestControlDo(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := replyJSON(t, s.Do(tc.req))
+			got := replyJSON(t, s.do(tc.req))
 			if got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
 			}
@@ -115,23 +116,23 @@ func TestControlDo(t *testing.T) {
 
 	// A failed reload says why, and keeps the running ruleset.
 	f.reloadErr = errors.New("reload rules (keeping the running ruleset): load rules: stat x.rules: no such file or directory")
-	if got, want := replyJSON(t, s.Do(ControlRequest{Command: "reload-rules"})), `{"return":"NOK","message":"reload rules (keeping the running ruleset): load rules: stat x.rules: no such file or directory"}`; got != want {
+	if got, want := replyJSON(t, s.do(ControlRequest{Command: "reload-rules"})), `{"return":"NOK","message":"reload rules (keeping the running ruleset): load rules: stat x.rules: no such file or directory"}`; got != want {
 		t.Errorf("failed reload: got %s, want %s", got, want)
 	}
-	if got, want := replyJSON(t, s.Do(ControlRequest{Command: "ruleset-stats"})), `{"return":"OK","message":{"loaded":10,"refused":2,"inactive":1}}`; got != want {
+	if got, want := replyJSON(t, s.do(ControlRequest{Command: "ruleset-stats"})), `{"return":"OK","message":{"loaded":10,"refused":2,"inactive":1}}`; got != want {
 		t.Errorf("stats after a failed reload: got %s, want %s", got, want)
 	}
 	f.reopenErr = errors.New("permission denied")
-	if got, want := replyJSON(t, s.Do(ControlRequest{Command: "reopen-log-files"})), `{"return":"NOK","message":"reopen eve output: permission denied"}`; got != want {
+	if got, want := replyJSON(t, s.do(ControlRequest{Command: "reopen-log-files"})), `{"return":"NOK","message":"reopen eve output: permission denied"}`; got != want {
 		t.Errorf("failed reopen: got %s, want %s", got, want)
 	}
 	// Errors of a ruleset loaded elsewhere are unknown, not stale.
 	f.cur.errsUnknown = true
-	if rep := s.Do(ControlRequest{Command: "ruleset-failed-rules"}); rep.OK() || !strings.Contains(rep.Text(), "not known") {
+	if rep := s.do(ControlRequest{Command: "ruleset-failed-rules"}); rep.OK() || !strings.Contains(rep.Text(), "not known") {
 		t.Errorf("failed rules of a ruleset loaded elsewhere: %s", replyJSON(t, rep))
 	}
 	// command-list names every command.
-	rep := s.Do(ControlRequest{Command: "command-list"})
+	rep := s.do(ControlRequest{Command: "command-list"})
 	for _, c := range controlCommands {
 		if !strings.Contains(string(rep.Message), `"`+c.name+`"`) {
 			t.Errorf("command-list lacks %s: %s", c.name, rep.Message)
@@ -163,7 +164,7 @@ func TestControlSocket(t *testing.T) {
 	s := newFakeServer(t, f, ControlOptions{Path: path, Version: "v9"})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx) }()
+	go func() { done <- s.serve(ctx, f) }()
 
 	fi, err := os.Lstat(path)
 	if err != nil {
@@ -214,6 +215,38 @@ func TestControlSocket(t *testing.T) {
 		t.Errorf("oversized request: %q", line)
 	}
 
+	// Connections beyond the limit are refused with a reason.
+	c.Close()
+	c2.Close()
+	waitConns(t, s, 0)
+	var held []net.Conn
+	for range controlMaxConns {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+		if err := writeRequest(c, ControlRequest{Command: "version"}); err != nil {
+			t.Fatal(err)
+		}
+		if line, _ := bufio.NewReader(c).ReadString('\n'); !strings.Contains(line, `"OK"`) {
+			t.Fatalf("connection %d of %d: %q", len(held), controlMaxConns, line)
+		}
+	}
+	extra, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _ = bufio.NewReader(extra).ReadString('\n')
+	if !strings.Contains(line, "too many control connections") {
+		t.Errorf("connection over the limit: %q", line)
+	}
+	extra.Close()
+	for _, c := range held {
+		c.Close()
+	}
+	waitConns(t, s, 0)
+
 	rep, err := Control(t.Context(), path, "reload-rules")
 	if err != nil {
 		t.Fatal(err)
@@ -250,14 +283,14 @@ func TestControlSocketInTheWay(t *testing.T) {
 	}
 	ln.SetUnlinkOnClose(false)
 	ln.Close() // a sensor that died: the file stays, nobody listens
-	s, err := listenControl(&fakeTarget{}, ControlOptions{Path: stale})
+	s, err := ListenControl(ControlOptions{Path: stale})
 	if err != nil {
 		t.Fatalf("stale socket not replaced: %v", err)
 	}
 	defer s.Close()
 
 	// s listens on stale now: a second server must refuse.
-	if _, err := listenControl(&fakeTarget{}, ControlOptions{Path: stale}); err == nil || !strings.Contains(err.Error(), "another process listens on it") {
+	if _, err := ListenControl(ControlOptions{Path: stale}); err == nil || !strings.Contains(err.Error(), "another process listens on it") {
 		t.Errorf("second server on a live socket: %v", err)
 	}
 	if _, err := os.Lstat(stale); err != nil {
@@ -268,7 +301,7 @@ func TestControlSocketInTheWay(t *testing.T) {
 	if err := os.WriteFile(plain, []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := listenControl(&fakeTarget{}, ControlOptions{Path: plain}); err == nil || !strings.Contains(err.Error(), "not a socket is in the way") {
+	if _, err := ListenControl(ControlOptions{Path: plain}); err == nil || !strings.Contains(err.Error(), "not a socket is in the way") {
 		t.Errorf("server on a regular file: %v", err)
 	}
 	if b, _ := os.ReadFile(plain); string(b) != "keep me" {
@@ -276,16 +309,16 @@ func TestControlSocketInTheWay(t *testing.T) {
 	}
 
 	long := filepath.Join(dir, strings.Repeat("d", 120), "polder.socket")
-	if _, err := listenControl(&fakeTarget{}, ControlOptions{Path: long}); err == nil || !strings.Contains(err.Error(), "choose a shorter path") {
+	if _, err := ListenControl(ControlOptions{Path: long}); err == nil || !strings.Contains(err.Error(), "choose a shorter path") {
 		t.Errorf("overlong path: %v", err)
 	}
-	if _, err := listenControl(&fakeTarget{}, ControlOptions{Path: filepath.Join(dir, "missing", "polder.socket")}); err == nil {
+	if _, err := ListenControl(ControlOptions{Path: filepath.Join(dir, "missing", "polder.socket")}); err == nil {
 		t.Error("socket in a missing directory: no error")
 	}
 
 	// A socket replaced behind the server's back is not removed by it.
 	other := filepath.Join(dir, "other.socket")
-	s2, err := listenControl(&fakeTarget{}, ControlOptions{Path: other})
+	s2, err := ListenControl(ControlOptions{Path: other})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,5 +329,21 @@ func TestControlSocketInTheWay(t *testing.T) {
 	s2.Close()
 	if _, err := os.Lstat(other); err != nil {
 		t.Errorf("server removed a file it did not make: %v", err)
+	}
+}
+
+// waitConns waits until s serves n connections.
+func waitConns(t *testing.T, s *ControlServer, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		s.mu.Lock()
+		got := len(s.conns)
+		s.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d control connections, want %d", got, n)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/polder-nsm/polder/sensor/decode"
 	"github.com/polder-nsm/polder/sensor/detect"
 	"github.com/polder-nsm/polder/sensor/flow"
+	"github.com/polder-nsm/polder/sensor/rules"
 )
 
 // ruleSwitch publishes the current rule engine to the workers. A reload
@@ -21,8 +22,9 @@ type ruleSwitch struct {
 
 // ruleset is a compiled engine with the shared state of its run.
 type ruleset struct {
-	eng *detect.Engine
-	sh  *detect.Shared
+	eng  *detect.Engine
+	sh   *detect.Shared
+	errs rules.ErrorList // what loading it refused
 }
 
 // checkReload switches the worker to a newly published engine.

@@ -35,7 +35,7 @@ func OpenLive(opts Options) (*Live, error) {
 		return nil, err
 	}
 	l := &Live{opts: opts, cfg: cfg, out: out}
-	eng, err := opts.engine(cfg, opts.logger())
+	eng, loadErrs, err := opts.engine(cfg, opts.logger())
 	if err != nil {
 		out.close()
 		return nil, err
@@ -46,7 +46,7 @@ func OpenLive(opts Options) (*Live, error) {
 		if err != nil {
 			opts.logger().Warn("rules", "error", err.Error())
 		}
-		rs = &ruleset{eng, sh}
+		rs = &ruleset{eng: eng, sh: sh, errs: loadErrs}
 		l.rules.cur.Store(rs)
 	}
 	for i, lo := range cfg.Live {
@@ -97,7 +97,7 @@ func (l *Live) ReloadRules() (*RuleLoad, error) {
 	if err != nil {
 		res.Errors = append(res.Errors, &rules.Error{Msg: err.Error()})
 	}
-	l.rules.cur.Store(&ruleset{res.Engine, sh})
+	l.rules.cur.Store(&ruleset{eng: res.Engine, sh: sh, errs: res.Errors})
 	return res, nil
 }
 

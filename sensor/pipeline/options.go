@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/polder-nsm/polder/sensor/detect"
+	"github.com/polder-nsm/polder/sensor/rules"
 )
 
 // Options configures a sensor run. The zero value of every field means the
@@ -33,14 +34,15 @@ type Options struct {
 }
 
 // engine returns the ruleset to run: the given Engine, or Config.Rules
-// loaded now (refused rules are logged, as Suricata does at startup).
-func (o Options) engine(cfg *Config, log *slog.Logger) (*detect.Engine, error) {
+// loaded now (refused rules are logged, as Suricata does at startup), with
+// the load's errors.
+func (o Options) engine(cfg *Config, log *slog.Logger) (*detect.Engine, rules.ErrorList, error) {
 	if o.Engine != nil || len(cfg.Rules.Files) == 0 {
-		return o.Engine, nil
+		return o.Engine, nil, nil
 	}
 	res, err := LoadRules(cfg.Rules)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, e := range res.Errors {
 		log.Warn("rule refused", "error", e.Error())
@@ -50,7 +52,7 @@ func (o Options) engine(cfg *Config, log *slog.Logger) (*detect.Engine, error) {
 	}
 	st := res.Engine.Stats()
 	log.Info("rules loaded", "files", len(res.Files), "loaded", st.Loaded, "refused", st.Refused, "inactive", st.Inactive, "compile", st.Compile.Round(time.Millisecond))
-	return res.Engine, nil
+	return res.Engine, res.Errors, nil
 }
 
 func (o Options) logger() *slog.Logger {

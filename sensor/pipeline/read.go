@@ -40,7 +40,7 @@ func readSource(ctx context.Context, src capture.Source, path string, opts Optio
 	}
 	w := newWorker(cfg, out)
 	out.workers = []*worker{w}
-	eng, err := opts.engine(cfg, opts.logger())
+	eng, _, err := opts.engine(cfg, opts.logger())
 	if err != nil {
 		out.close()
 		return nil, err

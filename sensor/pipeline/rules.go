@@ -90,6 +90,11 @@ func LoadRules(rc RuleConfig) (*RuleLoad, error) {
 	}
 	set, errs := rules.LoadFiles(files, rules.LoadOptions{Vars: opts.Vars, CompilePCRE: compilePCRE})
 	res.Errors = append(res.Errors, errs...)
+	for _, e := range errs {
+		if e.Line > 0 { // a rule, not an unreadable file
+			opts.ParseRefused++
+		}
+	}
 	if rc.ThresholdFile != "" {
 		entries, errs := rules.LoadThresholds(rc.ThresholdFile)
 		if len(entries) == 0 && len(errs) > 0 && errs[0].Line == 0 {
