@@ -21,8 +21,17 @@ DEB_PKGS ?= tshark iproute2 clang llvm libbpf-dev jq ca-certificates libhypersca
 
 all: build
 
+# The pcre keyword uses PCRE2 through cgo when its headers are installed
+# (make deps); otherwise the binary is pure Go with the fallback regex engine,
+# which refuses the few patterns it would match differently.
+PCRE2 := $(shell [ -e /usr/include/pcre2.h ] && command -v cc >/dev/null && echo yes)
 build:
+ifeq ($(PCRE2),yes)
+	$(GO) build -trimpath -o $(BIN) ./cmd/polder
+else
+	@echo "make build: libpcre2-dev is not installed (make deps installs it): building pure Go, pcre keyword on the fallback engine"
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/polder
+endif
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
