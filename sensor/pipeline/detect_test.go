@@ -46,6 +46,7 @@ type eveEvent struct {
 	Flow *struct {
 		Alerted bool   `json:"alerted"`
 		State   string `json:"state"`
+		Bypass  string `json:"bypass"`
 	} `json:"flow"`
 }
 
@@ -155,9 +156,9 @@ func alertSummaries(t *testing.T, evs []eveEvent) []string {
 }
 
 const (
-	cli  = "10.0.0.1"
-	cli2 = "10.0.0.9"
-	srv  = "203.0.113.10"
+	addrClient  = "10.0.0.1"
+	addrClient2 = "10.0.0.9"
+	addrServer  = "203.0.113.10"
 )
 
 func TestDetectRules(t *testing.T) {
@@ -175,27 +176,27 @@ func TestDetectRules(t *testing.T) {
 		name:  "udp content",
 		rules: "packet.rules",
 		traffic: func(tr *traffic) {
-			tr.udp(cli+":40000", srv+":5000", "say hello")
-			tr.udp(srv+":5000", cli+":40000", "hello back") // dst port 40000: no match
-			tr.udp(cli+":40001", srv+":5001", "hello")      // other port
+			tr.udp(addrClient+":40000", addrServer+":5000", "say hello")
+			tr.udp(addrServer+":5000", addrClient+":40000", "hello back") // dst port 40000: no match
+			tr.udp(addrClient+":40001", addrServer+":5001", "hello")      // other port
 		},
 		want: []string{"1001 10.0.0.1:40000 -> 203.0.113.10:5000 to_server -"},
 	}, {
 		name:  "icmp itype",
 		rules: "packet.rules",
 		traffic: func(tr *traffic) {
-			tr.icmp(cli, srv, 8, 0, "ping")
-			tr.icmp(srv, cli, 0, 0, "ping")
+			tr.icmp(addrClient, addrServer, 8, 0, "ping")
+			tr.icmp(addrServer, addrClient, 0, 0, "ping")
 		},
 		want: []string{"1002 10.0.0.1:0 -> 203.0.113.10:0 to_server -"},
 	}, {
 		name:  "dsize both directions",
 		rules: "packet.rules",
 		traffic: func(tr *traffic) {
-			tr.udp(cli+":40000", srv+":6000", strings.Repeat("a", 50))
-			tr.udp(srv+":6000", cli+":40000", strings.Repeat("b", 200))
-			tr.udp(cli+":40000", srv+":6000", strings.Repeat("c", 101))
-			tr.udp(cli+":40000", srv+":6000", strings.Repeat("d", 100)) // not > 100
+			tr.udp(addrClient+":40000", addrServer+":6000", strings.Repeat("a", 50))
+			tr.udp(addrServer+":6000", addrClient+":40000", strings.Repeat("b", 200))
+			tr.udp(addrClient+":40000", addrServer+":6000", strings.Repeat("c", 101))
+			tr.udp(addrClient+":40000", addrServer+":6000", strings.Repeat("d", 100)) // not > 100
 		},
 		want: []string{
 			"1003 10.0.0.1:40000 -> 203.0.113.10:6000 to_server -",
@@ -205,8 +206,8 @@ func TestDetectRules(t *testing.T) {
 		name:  "tcp flags",
 		rules: "packet.rules",
 		traffic: func(tr *traffic) {
-			c := tr.connect(cli+":40000", srv+":8080") // SYN matches, SYN/ACK does not (exact flags)
-			c.send(toServer, "x")
+			c := tr.connect(addrClient+":40000", addrServer+":8080") // SYN matches, SYN/ACK does not (exact flags)
+			c.send(clientToServer, "x")
 			c.close()
 		},
 		want: []string{"1005 10.0.0.1:40000 -> 203.0.113.10:8080 to_server -"},
@@ -219,7 +220,7 @@ func TestDetectRules(t *testing.T) {
 			}
 			tr.udp("10.0.0.2:9999", "198.51.100.7:53000", "reply") // reverse: source not listed
 			c := tr.connect("192.0.2.44:41000", "10.0.0.2:22")
-			c.send(toServer, "SSH-2.0-x\r\n")
+			c.send(clientToServer, "SSH-2.0-x\r\n")
 			c.close()
 			tr.udp("198.51.100.8:53000", "10.0.0.2:9999", "not listed")
 			tr.udp("198.51.100.7:53000", "203.0.113.1:9999", "not to HOME_NET")
@@ -232,8 +233,8 @@ func TestDetectRules(t *testing.T) {
 		name:  "stream content in one segment",
 		rules: "stream.rules",
 		traffic: func(tr *traffic) {
-			c := tr.connect(cli+":40000", srv+":8080")
-			c.send(toServer, "hi RUNME now")
+			c := tr.connect(addrClient+":40000", addrServer+":8080")
+			c.send(clientToServer, "hi RUNME now")
 			c.close()
 		},
 		want: []string{"1202 10.0.0.1:40000 -> 203.0.113.10:8080 to_server -"},
@@ -243,17 +244,51 @@ func TestDetectRules(t *testing.T) {
 		name:  "stream content across segments",
 		rules: "stream.rules",
 		traffic: func(tr *traffic) {
-			c := tr.connect(cli+":40000", srv+":8080")
-			c.send(toServer, "xx EVILCO", "MMAND yy")
+			c := tr.connect(addrClient+":40000", addrServer+":8080")
+			c.send(clientToServer, "xx EVILCO", "MMAND yy")
 			c.close()
 		},
 		want: []string{"1201 10.0.0.1:40000 -> 203.0.113.10:8080 to_server -"},
 	}, {
+		name:  "stream content split after a long segment",
+		rules: "stream.rules",
+		traffic: func(tr *traffic) {
+			c := tr.connect(addrClient+":40000", addrServer+":8080")
+			c.send(clientToServer, strings.Repeat("x", 1400)+"EVILCO", "MMAND yy")
+			c.close()
+		},
+		want: []string{"1201 10.0.0.1:40000 -> 203.0.113.10:8080 to_server -"},
+	}, {
+		// A match in data inspected before is not reported again when the
+		// next chunk is inspected together with it.
+		name:  "stream match reported once",
+		rules: "stream.rules",
+		traffic: func(tr *traffic) {
+			c := tr.connect(addrClient+":40000", addrServer+":8080")
+			c.send(clientToServer, "hi RUNME", " more", " and more")
+			c.close()
+		},
+		want: []string{"1202 10.0.0.1:40000 -> 203.0.113.10:8080 to_server -"},
+	}, {
+		// Each chunk carrying the content alerts, as in Suricata, where
+		// every inspection of new stream data that matches raises one.
+		name:  "stream content repeated in a later segment",
+		rules: "stream.rules",
+		traffic: func(tr *traffic) {
+			c := tr.connect(addrClient+":40000", addrServer+":8080")
+			c.send(clientToServer, "RUNME one", "RUNME two")
+			c.close()
+		},
+		want: []string{
+			"1202 10.0.0.1:40000 -> 203.0.113.10:8080 to_server -",
+			"1202 10.0.0.1:40000 -> 203.0.113.10:8080 to_server -",
+		},
+	}, {
 		name:  "flow to_client established",
 		rules: "stream.rules",
 		traffic: func(tr *traffic) {
-			c := tr.connect(cli+":40000", srv+":8080")
-			c.send(toClient, "WELCOME to the server")
+			c := tr.connect(addrClient+":40000", addrServer+":8080")
+			c.send(serverToClient, "WELCOME to the server")
 			c.close()
 		},
 		want: []string{"1203 203.0.113.10:8080 -> 10.0.0.1:40000 to_client -"},
@@ -261,13 +296,13 @@ func TestDetectRules(t *testing.T) {
 		name:  "http sticky buffers",
 		rules: "http.rules",
 		traffic: func(tr *traffic) {
-			c := tr.connect(cli+":40000", srv+":80")
-			c.send(toServer, "GET /admin/login.php?user=x HTTP/1.1\r\nHost: evil.example\r\nUser-Agent: EvilBot/1.0\r\n\r\n")
-			c.send(toClient, "HTTP/1.1 404 Not Found\r\nContent-Length: 20\r\nContent-Type: text/plain\r\n\r\nyour secret-token!!\n")
+			c := tr.connect(addrClient+":40000", addrServer+":80")
+			c.send(clientToServer, "GET /admin/login.php?user=x HTTP/1.1\r\nHost: evil.example\r\nUser-Agent: EvilBot/1.0\r\n\r\n")
+			c.send(serverToClient, "HTTP/1.1 404 Not Found\r\nContent-Length: 20\r\nContent-Type: text/plain\r\n\r\nyour secret-token!!\n")
 			c.close()
-			d := tr.connect(cli+":40001", srv+":80") // nothing matches: other host, agent, status, body
-			d.send(toServer, "GET /admin/login.php HTTP/1.1\r\nHost: www.evil.example\r\nUser-Agent: curl/8\r\n\r\n")
-			d.send(toClient, "HTTP/1.1 302 Found\r\nContent-Length: 2\r\n\r\nok")
+			d := tr.connect(addrClient+":40001", addrServer+":80") // nothing matches: other host, agent, status, body
+			d.send(clientToServer, "GET /admin/login.php HTTP/1.1\r\nHost: www.evil.example\r\nUser-Agent: curl/8\r\n\r\n")
+			d.send(serverToClient, "HTTP/1.1 302 Found\r\nContent-Length: 2\r\n\r\nok")
 			d.close()
 		},
 		want: []string{
@@ -283,10 +318,10 @@ func TestDetectRules(t *testing.T) {
 		name:  "dns.query dotprefix",
 		rules: "dns.rules",
 		traffic: func(tr *traffic) {
-			tr.udp(cli+":40000", "10.0.0.53:53", dnsQuery(1, "www.evil-domain.test", false))
-			tr.udp("10.0.0.53:53", cli+":40000", dnsQuery(1, "www.evil-domain.test", true))
-			tr.udp(cli+":40001", "10.0.0.53:53", dnsQuery(2, "EVIL-DOMAIN.test", false))
-			tr.udp(cli+":40002", "10.0.0.53:53", dnsQuery(3, "notevil-domain.test", false))
+			tr.udp(addrClient+":40000", "10.0.0.53:53", dnsQuery(1, "www.evil-domain.test", false))
+			tr.udp("10.0.0.53:53", addrClient+":40000", dnsQuery(1, "www.evil-domain.test", true))
+			tr.udp(addrClient+":40001", "10.0.0.53:53", dnsQuery(2, "EVIL-DOMAIN.test", false))
+			tr.udp(addrClient+":40002", "10.0.0.53:53", dnsQuery(3, "notevil-domain.test", false))
 		},
 		want: []string{
 			"3001 10.0.0.1:40000 -> 10.0.0.53:53 to_server dns",
@@ -297,9 +332,9 @@ func TestDetectRules(t *testing.T) {
 		rules: "tls.rules",
 		traffic: func(tr *traffic) {
 			hello, _, _ := clientHello("login.evil.test", []uint16{0x1301, 0x1302, 0xc02b}, []uint16{29, 23})
-			c := tr.connect(cli+":40000", srv+":443")
-			c.send(toServer, hello)
-			c.send(toClient, serverHello(0xc02b))
+			c := tr.connect(addrClient+":40000", addrServer+":443")
+			c.send(clientToServer, hello)
+			c.send(serverToClient, serverHello(0xc02b))
 			c.close()
 		},
 		want: []string{
@@ -310,13 +345,13 @@ func TestDetectRules(t *testing.T) {
 		name:  "flowbits set and isset across packets",
 		rules: "flowbits.rules",
 		traffic: func(tr *traffic) {
-			c := tr.connect(cli+":40000", srv+":8080")
-			c.send(toServer, "LOGIN bob")
-			c.send(toClient, "OK")
+			c := tr.connect(addrClient+":40000", addrServer+":8080")
+			c.send(clientToServer, "LOGIN bob")
+			c.send(serverToClient, "OK")
 			c.close()
-			d := tr.connect(cli+":40001", srv+":8080")
-			d.send(toServer, "HELLO")
-			d.send(toClient, "OK")
+			d := tr.connect(addrClient+":40001", addrServer+":8080")
+			d.send(clientToServer, "HELLO")
+			d.send(serverToClient, "OK")
 			d.close()
 		},
 		want: []string{
@@ -328,9 +363,9 @@ func TestDetectRules(t *testing.T) {
 		rules: "threshold.rules",
 		traffic: func(tr *traffic) {
 			for range 5 {
-				tr.udp(cli+":40000", srv+":7000", "ping")
+				tr.udp(addrClient+":40000", addrServer+":7000", "ping")
 			}
-			tr.udp(cli2+":40000", srv+":7000", "ping")
+			tr.udp(addrClient2+":40000", addrServer+":7000", "ping")
 		},
 		want: []string{
 			"6001 10.0.0.1:40000 -> 203.0.113.10:7000 to_server -",
@@ -341,11 +376,11 @@ func TestDetectRules(t *testing.T) {
 		name:  "pass stops later alerts on the flow",
 		rules: "pass.rules",
 		traffic: func(tr *traffic) {
-			c := tr.connect(cli+":40000", srv+":8080")
-			c.send(toServer, "TRUSTED EVIL", "EVIL again")
+			c := tr.connect(addrClient+":40000", addrServer+":8080")
+			c.send(clientToServer, "TRUSTED EVIL", "EVIL again")
 			c.close()
-			d := tr.connect(cli+":40001", srv+":8080")
-			d.send(toServer, "EVIL")
+			d := tr.connect(addrClient+":40001", addrServer+":8080")
+			d.send(clientToServer, "EVIL")
 			d.close()
 		},
 		want: []string{"7002 10.0.0.1:40001 -> 203.0.113.10:8080 to_server -"},
@@ -353,9 +388,9 @@ func TestDetectRules(t *testing.T) {
 		name:  "bidirectional rule",
 		rules: "address.rules",
 		traffic: func(tr *traffic) {
-			tr.udp(cli+":40000", srv+":7777", "sync")
-			tr.udp(srv+":7777", cli+":40000", "sync")
-			tr.udp(cli+":40001", "203.0.113.11:7777", "sync") // other host
+			tr.udp(addrClient+":40000", addrServer+":7777", "sync")
+			tr.udp(addrServer+":7777", addrClient+":40000", "sync")
+			tr.udp(addrClient+":40001", "203.0.113.11:7777", "sync") // other host
 		},
 		want: []string{
 			"9001 10.0.0.1:40000 -> 203.0.113.10:7777 to_server -",
@@ -365,10 +400,10 @@ func TestDetectRules(t *testing.T) {
 		name:  "negated addresses",
 		rules: "address.rules",
 		traffic: func(tr *traffic) {
-			tr.udp(srv+":40000", cli+":9000", "knock")
-			tr.udp("10.0.0.5:40000", cli+":9000", "knock") // $EXTERNAL_NET excludes HOME_NET
-			tr.udp("10.0.0.5:40000", srv+":9100", "knock") // !10.0.0.5
-			tr.udp("10.0.0.6:40000", srv+":9100", "knock")
+			tr.udp(addrServer+":40000", addrClient+":9000", "knock")
+			tr.udp("10.0.0.5:40000", addrClient+":9000", "knock") // $EXTERNAL_NET excludes HOME_NET
+			tr.udp("10.0.0.5:40000", addrServer+":9100", "knock") // !10.0.0.5
+			tr.udp("10.0.0.6:40000", addrServer+":9100", "knock")
 		},
 		want: []string{
 			"9002 203.0.113.10:40000 -> 10.0.0.1:9000 to_server -",
@@ -397,11 +432,11 @@ func TestDetectBypass(t *testing.T) {
 		t.Fatal(res.Errors)
 	}
 	tr := newTraffic(t)
-	c := tr.connect(cli+":40000", srv+":8080")
-	c.send(toServer, "BULK one", "BULK two")
+	c := tr.connect(addrClient+":40000", addrServer+":8080")
+	c.send(clientToServer, "BULK one", "BULK two")
 	c.close()
-	d := tr.connect(cli+":40001", srv+":8080")
-	d.send(toServer, "small")
+	d := tr.connect(addrClient+":40001", addrServer+":8080")
+	d.send(clientToServer, "small")
 	d.close()
 
 	dir := t.TempDir()
@@ -435,10 +470,25 @@ func TestDetectBypass(t *testing.T) {
 	if w.det.Counters.Bypass != 1 {
 		t.Errorf("bypass counter = %d, want 1", w.det.Counters.Bypass)
 	}
-	got := alertSummaries(t, readEvents(t, filepath.Join(dir, "eve.json")))
+	evs := readEvents(t, filepath.Join(dir, "eve.json"))
+	got := alertSummaries(t, evs)
 	want := []string{"8001 10.0.0.1:40000 -> 203.0.113.10:8080 to_server -"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("alerts (-want +got):\n%s", diff)
+	}
+	// Suricata logs a flow its rules bypassed with state "bypassed" and
+	// bypass "local".
+	for _, e := range evs {
+		if e.EventType != "flow" {
+			continue
+		}
+		state, bypass := "bypassed", "local"
+		if e.SrcPort != 40000 {
+			state, bypass = e.Flow.State, ""
+		}
+		if e.Flow.State != state || e.Flow.Bypass != bypass {
+			t.Errorf("flow from port %d: state %q, bypass %q; want %q, %q", e.SrcPort, e.Flow.State, e.Flow.Bypass, state, bypass)
+		}
 	}
 }
 
@@ -475,7 +525,7 @@ func TestDetectRefusals(t *testing.T) {
 	}
 
 	tr := newTraffic(t)
-	tr.udp(cli+":40000", srv+":5000", "hello world")
+	tr.udp(addrClient+":40000", addrServer+":5000", "hello world")
 	dir := t.TempDir()
 	cfg := testConfig()
 	cfg.EVE.Stats = false

@@ -104,16 +104,16 @@ type tcpConn struct {
 }
 
 const (
-	toServer = 0
-	toClient = 1
+	clientToServer = 0
+	serverToClient = 1
 )
 
 // connect opens a TCP connection with a three-way handshake.
 func (tr *traffic) connect(client, server string) *tcpConn {
 	c := &tcpConn{tr: tr, cli: endpoint(tr.tb, client), srv: endpoint(tr.tb, server), next: [2]uint32{1000, 50000}}
-	c.segment(toServer, "S", nil)
-	c.segment(toClient, "SA", nil)
-	c.segment(toServer, "A", nil)
+	c.segment(clientToServer, "S", nil)
+	c.segment(serverToClient, "SA", nil)
+	c.segment(clientToServer, "A", nil)
 	return c
 }
 
@@ -121,7 +121,7 @@ func (tr *traffic) connect(client, server string) *tcpConn {
 // acknowledges everything the peer sent so far.
 func (c *tcpConn) segment(dir int, flags string, payload []byte) {
 	s, d := c.cli, c.srv
-	if dir == toClient {
+	if dir == serverToClient {
 		s, d = d, s
 	}
 	ip := c.tr.ip(s.Addr(), d.Addr(), layers.IPProtocolTCP)
@@ -154,9 +154,9 @@ func (c *tcpConn) send(dir int, chunks ...string) {
 
 // close ends the connection with a FIN from each side and a last ACK.
 func (c *tcpConn) close() {
-	c.segment(toServer, "FA", nil)
-	c.segment(toClient, "FA", nil)
-	c.segment(toServer, "A", nil)
+	c.segment(clientToServer, "FA", nil)
+	c.segment(serverToClient, "FA", nil)
+	c.segment(clientToServer, "A", nil)
 }
 
 // write saves the capture as a pcap file and returns its path.
