@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -158,7 +159,34 @@ func (c *compiler) compileSig(r *rules.Rule) (*Sig, *compileError) {
 		return nil, e
 	}
 	s.pickFastPattern()
+	s.slim()
 	return s, nil
+}
+
+// slim drops what only compiling needed: the rule's options, match lists
+// and raw text (most of a loaded ruleset's memory), keeping the fields
+// alerts and reports use, copied so they do not pin the rule text.
+func (s *Sig) slim() {
+	r := s.Rule
+	k := &rules.Rule{
+		File: r.File, Pos: r.Pos, Action: r.Action, Protocol: strings.Clone(r.Protocol), Dir: r.Dir,
+		Msg: strings.Clone(r.Msg), SID: r.SID, Rev: r.Rev, GID: r.GID,
+		Classtype: strings.Clone(r.Classtype), Priority: r.Priority, Target: strings.Clone(r.Target),
+		Noalert: r.Noalert, Bypass: r.Bypass,
+	}
+	for _, m := range r.Metadata {
+		k.Metadata = append(k.Metadata, rules.Metadata{Key: strings.Clone(m.Key), Value: strings.Clone(m.Value)})
+	}
+	for _, ref := range r.References {
+		k.References = append(k.References, rules.Reference{System: strings.Clone(ref.System), ID: strings.Clone(ref.ID)})
+	}
+	s.Rule = k
+	for i := range s.bufs {
+		s.bufs[i].src = nil
+	}
+	if s.fpBytes != nil {
+		s.fpBytes = bytes.Clone(s.fpBytes)
+	}
 }
 
 func (c *compiler) addr(a rules.Address) (*ipset.Set, error) {

@@ -38,6 +38,12 @@ type Options struct {
 
 func (o *Options) inspect() inspect.Options { return inspect.Options{PCRE: o.PCRE} }
 
+// defaultDenseBytes is the dense-row budget of each of the engine's
+// Aho-Corasick matchers. mpm's default (16 MiB) is sized for one matcher
+// holding every pattern; the engine builds dozens of smaller ones, and
+// their scans spend their time on hits, not transitions.
+const defaultDenseBytes = 1 << 20
+
 // Stats describe a compiled ruleset.
 type Stats struct {
 	Loaded   int            // signatures compiled
@@ -158,6 +164,9 @@ type compiler struct {
 // Threshold entries naming unknown rules are reported too.
 func Compile(set *rules.Set, opts Options) (*Engine, rules.ErrorList) {
 	start := time.Now()
+	if opts.MPM.DenseBytes == 0 {
+		opts.MPM.DenseBytes = defaultDenseBytes
+	}
 	e := &Engine{opts: opts}
 	c := &compiler{opts: opts, addrs: map[string]*ipset.Set{}, ports: map[string]*ipset.PortSet{}}
 	var errs rules.ErrorList

@@ -26,6 +26,9 @@ func (k kind) String() string {
 // Sig is one compiled rule. Its exported fields describe the alert; the
 // rest is what evaluation needs. A Sig is immutable.
 type Sig struct {
+	// Rule holds the rule's header and meta keywords (msg, sid, rev, gid,
+	// classtype, priority, reference, metadata, target); its options and
+	// match lists are dropped once compiled.
 	Rule     *rules.Rule
 	ID       uint32 // position in the Engine's evaluation order
 	Category string // classtype description; "" when the rule has none

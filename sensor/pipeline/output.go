@@ -204,6 +204,11 @@ func (o *output) flow(w *worker, fl *flow.Flow, st *flowState, why flow.EndReaso
 	if st != nil {
 		r.TxCnt = st.txCnt
 	}
+	if fl.HasFlag(flow.FlagBypassed) {
+		// A rule's bypass keyword matched: the sensor stopped inspecting
+		// the flow (local bypass; issue 4 adds the kernel's capture bypass).
+		r.State, r.Bypass = "bypassed", "local"
+	}
 	if fl.Key.Proto == decode.IPProtoTCP {
 		r.IsTCP = true
 		r.TCPFlagsTS, r.TCPFlagsTC = fl.TCPFlags[flow.ToServer], fl.TCPFlags[flow.ToClient]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/polder-nsm/polder/sensor/config"
 	"github.com/polder-nsm/polder/sensor/detect"
@@ -58,6 +59,11 @@ type RuleLoad struct {
 // problems that leave nothing to run (no file matched a pattern, a
 // threshold.config that cannot be read).
 func LoadRules(rc RuleConfig) (*RuleLoad, error) {
+	// Parsing a ruleset allocates about twice what the compiled engine
+	// keeps: collect often while loading so the garbage does not set the
+	// sensor's peak memory, and hand it back to the OS afterwards.
+	defer debug.FreeOSMemory()
+	defer debug.SetGCPercent(debug.SetGCPercent(25))
 	var files []string
 	for _, pat := range rc.Files {
 		m, err := filepath.Glob(pat)
