@@ -396,7 +396,7 @@ func (s *Sig) pickFastPattern() {
 	s.fpNocase = bestC.Nocase
 }
 
-// ipOnlyApplies reports whether an IP-only signature's protocol fits.
+// protoFits reports whether the signature's IP protocol fits a packet's.
 func (s *Sig) protoFits(ipProto uint8) bool {
 	if s.l4 == 0 {
 		return true
@@ -406,5 +406,5 @@ func (s *Sig) protoFits(ipProto uint8) bool {
 
 // String is for debugging and errors: "sid:N (kind)".
 func (s *Sig) String() string {
-	return fmt.Sprintf("%d:%d (%s)", s.Rule.GID, s.Rule.SID, strings.TrimSpace(s.kind.String()))
+	return fmt.Sprintf("%d:%d (%s)", s.Rule.GID, s.Rule.SID, s.kind)
 }

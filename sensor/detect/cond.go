@@ -315,7 +315,7 @@ func (c *cond) matchFlags(f uint8) bool {
 
 // packetConds evaluates the packet conditions that concern p. Conditions
 // about other inspections (tls.version) are skipped here.
-func (s *Sig) packetConds(p *decode.Packet, app applayer.Proto, fs *FlowState, dirIdx int, payloadLen int) bool {
+func (s *Sig) packetConds(p *decode.Packet, app applayer.Proto, fs *FlowState, payloadLen int) bool {
 	for i := range s.conds {
 		c := &s.conds[i]
 		var x uint64
@@ -391,7 +391,7 @@ func (s *Sig) packetConds(p *decode.Packet, app applayer.Proto, fs *FlowState, d
 			if fs == nil {
 				return false
 			}
-			if !c.matchStreamSize(fs, dirIdx) {
+			if !c.matchStreamSize(fs) {
 				return false
 			}
 			continue
@@ -407,7 +407,7 @@ func (s *Sig) packetConds(p *decode.Packet, app applayer.Proto, fs *FlowState, d
 
 // matchStreamSize compares the payload bytes seen per side: server is
 // what the server sent (to_client), client what the client sent.
-func (c *cond) matchStreamSize(fs *FlowState, _ int) bool {
+func (c *cond) matchStreamSize(fs *FlowState) bool {
 	srv, cli := fs.payload[1], fs.payload[0]
 	switch c.side {
 	case "server":

@@ -244,9 +244,6 @@ func sortSigs(sigs []*Sig) {
 // inspected in.
 func (s *Sig) pktCtxs() []ctx {
 	if s.kind == kindStream {
-		if s.l4 == 0 { // dns over TCP
-			return []ctx{ctxTCPStream}
-		}
 		return []ctx{ctxTCPStream}
 	}
 	switch s.l4 {

@@ -82,28 +82,9 @@ type sigBuf struct {
 	viewDir [2]int
 }
 
-// SID and friends give the alert fields without reaching into Rule.
+// SID returns the rule's sid.
 func (s *Sig) SID() uint32 { return s.Rule.SID }
-
-// GID returns the rule's gid (1 by default).
-func (s *Sig) GID() uint32 { return s.Rule.GID }
-
-// Rev returns the rule's revision.
-func (s *Sig) Rev() uint32 { return s.Rule.Rev }
-
-// Msg returns the rule's message.
-func (s *Sig) Msg() string { return s.Rule.Msg }
-
-// Action returns the rule's action.
-func (s *Sig) Action() rules.Action { return s.Rule.Action }
-
-// Bypass reports whether the rule carries the bypass keyword.
-func (s *Sig) Bypass() bool { return s.bypass }
 
 // Inactive returns why the signature can never match in this sensor (an
 // application protocol or event polder does not produce), or "".
 func (s *Sig) Inactive() string { return s.inactive }
-
-// Kind names where the signature is inspected: "ip-only", "packet",
-// "stream" or "transaction".
-func (s *Sig) Kind() string { return s.kind.String() }

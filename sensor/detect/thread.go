@@ -339,7 +339,7 @@ func (t *Thread) matchPacketSig(s *Sig, in *Input, src, dst netip.Addr, sp, dp u
 	if !s.matchFlow(in) || !s.matchHeader(src, dst, sp, dp) {
 		return false
 	}
-	if len(s.conds) > 0 && !s.packetConds(p, in.App, in.State, int(in.Dir), len(data)) {
+	if len(s.conds) > 0 && !s.packetConds(p, in.App, in.State, len(data)) {
 		return false
 	}
 	if !t.sh.checkBits(s, in.State, src, dst, in.Now) {

@@ -3,7 +3,6 @@ package detect
 import (
 	"bytes"
 	"slices"
-	"strconv"
 
 	"github.com/polder-nsm/polder/sensor/applayer"
 	"github.com/polder-nsm/polder/sensor/applayer/dns"
@@ -144,7 +143,7 @@ func (t *Thread) matchTxSig(s *Sig, in *Input, d flow.Direction) bool {
 	if !s.matchHeader(src, dst, sp, dp) {
 		return false
 	}
-	if len(s.conds) > 0 && (!s.packetConds(nil, in.App, in.State, int(d), 0) || !s.txConds(&t.cur)) {
+	if len(s.conds) > 0 && (!s.packetConds(nil, in.App, in.State, 0) || !s.txConds(&t.cur)) {
 		return false
 	}
 	if !t.sh.checkBits(s, in.State, src, dst, in.Now) {
@@ -337,11 +336,6 @@ func httpBuffer(tx *http.Transaction, name string, side flow.Direction) []byte {
 		if side == flow.ToClient {
 			return header(hs, "set-cookie")
 		}
-	case "http.stat_code":
-		if tx.Status == 0 {
-			return nil
-		}
-		return strconv.AppendInt(nil, int64(tx.Status), 10)
 	}
 	return tx.BufferDir(name, side)
 }

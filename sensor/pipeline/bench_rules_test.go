@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/polder-nsm/polder/internal/corpus"
-	"github.com/polder-nsm/polder/sensor/capture"
 	"github.com/polder-nsm/polder/sensor/detect"
 )
 
@@ -35,45 +34,15 @@ var ruleBenchPcaps = []string{
 	"chrissanders-packets/dns_isp_hijack.pcapng",
 }
 
-// loadMixOf reads the frames of the given corpus pcaps into a mixSource
-// (see loadMix: the same rebasing of timestamps).
+// loadMixOf reads the frames of the given corpus pcaps (paths relative to
+// the corpus pcaps directory) into a mixSource, rebased as loadMix does.
 func loadMixOf(tb testing.TB, rel []string) (*mixSource, int64) {
 	tb.Helper()
-	m := &mixSource{}
-	var bytes int64
-	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := base
-	for _, r := range rel {
-		src, err := capture.OpenFile(corpus.Path(tb, "pcaps", r))
-		if err != nil {
-			tb.Fatalf("open %s: %v", r, err)
-		}
-		var f capture.Frame
-		var first, last time.Time
-		for src.ReadFrame(&f) == nil {
-			if !f.LinkType.Supported() {
-				continue
-			}
-			if first.IsZero() {
-				first = f.Timestamp
-			}
-			g := f
-			g.Data = append([]byte(nil), f.Data...)
-			g.Timestamp = clock.Add(f.Timestamp.Sub(first))
-			if g.Timestamp.Before(last) {
-				g.Timestamp = last
-			}
-			last = g.Timestamp
-			m.frames = append(m.frames, g)
-			bytes += int64(len(g.Data))
-		}
-		src.Close()
-		if !last.IsZero() {
-			clock = last.Add(time.Millisecond)
-		}
+	abs := make([]string, len(rel))
+	for i, r := range rel {
+		abs[i] = corpus.Path(tb, "pcaps", r)
 	}
-	m.span = clock.Sub(base) + time.Hour
-	return m, bytes
+	return loadMixFiles(tb, abs, true)
 }
 
 var benchETOpen struct {

@@ -43,17 +43,28 @@ func (m *mixSource) Close() error { return nil }
 // loadMix reads every decodable corpus frame into memory.
 func loadMix(tb testing.TB) (*mixSource, int64) {
 	_, abs := corpus.Pcaps(tb)
+	return loadMixFiles(tb, abs, false)
+}
+
+// loadMixFiles reads the decodable frames of paths into memory, each file
+// rebased onto one clock after the previous. A file that does not open is
+// fatal when strict, else skipped (the corpus holds a few damaged files).
+func loadMixFiles(tb testing.TB, paths []string, strict bool) (*mixSource, int64) {
+	tb.Helper()
 	m := &mixSource{}
 	var bytes int64
-	clock := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, p := range abs {
+	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := base
+	for _, p := range paths {
 		src, err := capture.OpenFile(p)
 		if err != nil {
+			if strict {
+				tb.Fatalf("open %s: %v", p, err)
+			}
 			continue
 		}
 		var f capture.Frame
-		var first time.Time
-		var last time.Time
+		var first, last time.Time
 		for src.ReadFrame(&f) == nil {
 			if !f.LinkType.Supported() {
 				continue
@@ -76,7 +87,7 @@ func loadMix(tb testing.TB) (*mixSource, int64) {
 			clock = last.Add(time.Millisecond)
 		}
 	}
-	m.span = clock.Sub(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)) + time.Hour
+	m.span = clock.Sub(base) + time.Hour
 	return m, bytes
 }
 
