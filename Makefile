@@ -4,6 +4,7 @@
 #   make test    run every test (what .ci/run runs, after make deps)
 #   make build   build bin/polder
 #   make bench   run the benchmarks and the whole-pcap throughput benchmark
+#   make generate  rebuild the committed eBPF objects (bpf/) with clang
 #   make sv-verify TESTS=DIR OUT=DIR
 #                run suricata-verify tests against the sensor (a report: exit 0 even when tests fail)
 
@@ -17,7 +18,7 @@ PKGS     ?= ./...
 # the Hyperscan prefilter (sensor/detect/mpm, -tags hyperscan,hyperscan_v54).
 DEB_PKGS ?= tshark iproute2 clang llvm libbpf-dev jq ca-certificates libhyperscan-dev libpcre2-dev
 
-.PHONY: all build deps test test-short vet fmt-check bench fuzz clean sv-verify
+.PHONY: all build deps test test-short vet fmt-check bench fuzz clean sv-verify generate generate-check
 
 all: build
 
@@ -54,10 +55,33 @@ fmt-check:
 # Hyperscan build of the multi-pattern matcher against the pure-Go one
 # (make deps installs libhyperscan-dev). CGO_ENABLED=0 must keep building.
 HS_TAGS ?= hyperscan,hyperscan_v54
-test: fmt-check vet
+test: fmt-check vet generate-check
 	$(GO) test -count=1 -timeout 60m $(PKGS)
 	$(GO) test -count=1 -tags $(HS_TAGS) ./sensor/detect/mpm/
 	CGO_ENABLED=0 $(GO) build ./...
+
+# The eBPF programs (bpf/*.c) are compiled by bpf2go into bpf/bypass/
+# bypass_bpfel.{go,o}, which are committed so that go build and go test need
+# no clang. make generate rebuilds them (clang, llvm-strip and libbpf-dev
+# from make deps). generate-check rebuilds them into a temporary directory
+# and fails when the committed files are stale. The object's bytes depend on
+# the clang major version: with another one than BPF_CLANG_MAJOR (Debian
+# bookworm's, which built the committed object) only the Go file is compared.
+BPF_CLANG_MAJOR ?= 14
+generate:
+	cd bpf/bypass && POLDER_BPF_OUT=. $(GO) generate ./
+
+generate-check:
+	@if ! command -v clang >/dev/null || ! command -v llvm-strip >/dev/null; then \
+		echo "generate-check: SKIPPED: clang/llvm-strip not installed (make deps installs them)"; exit 0; fi; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd bpf/bypass && POLDER_BPF_OUT="$$tmp" $(GO) generate ./) || exit 1; \
+	files=bypass_bpfel.go; major=$$(clang -dumpversion | cut -d. -f1); \
+	if [ "$$major" = "$(BPF_CLANG_MAJOR)" ]; then files="$$files bypass_bpfel.o"; \
+	else echo "generate-check: clang $$major, not $(BPF_CLANG_MAJOR): comparing the Go file only"; fi; \
+	for f in $$files; do cmp -s "$$tmp/$$f" "bpf/bypass/$$f" || { \
+		echo "generate-check: bpf/bypass/$$f is stale: run make generate and commit it"; exit 1; }; done; \
+	echo "generate-check: bpf/bypass up to date ($$files)"
 
 # Quick loop for development: skips the corpus-wide tests.
 test-short:

@@ -3,6 +3,7 @@ module github.com/polder-nsm/polder
 go 1.26.8
 
 require (
+	github.com/cilium/ebpf v0.22.0
 	github.com/dlclark/regexp2 v1.12.0
 	github.com/flier/gohs v1.2.3
 	github.com/google/go-cmp v0.7.0

@@ -32,10 +32,7 @@ func reloadRules(live *pipeline.Live, log *slog.Logger) {
 		log.Error("rule reload failed", "err", err)
 		return
 	}
-	for _, e := range res.Errors {
-		log.Warn("rule refused", "error", e.Error())
-	}
-	st := res.Engine.Stats()
+	st := res.Engine.Stats() // ReloadRules logged the refusals and warnings
 	log.Info("rules reloaded", "loaded", st.Loaded, "refused", st.Refused, "inactive", st.Inactive,
 		"took", time.Since(start).Round(time.Millisecond))
 }

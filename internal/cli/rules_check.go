@@ -27,11 +27,17 @@ func rulesCheckCommand() *ucli.Command {
 (--config, or the defaults of suricata.yaml) and reports each rule that would be
 refused, with file, line, column, sid and keyword. With --classification, a
 classtype missing from that classification.config refuses the rule. Duplicate gid:sid pairs are
-checked across all FILEs. With --json, writes one JSON object per rule:
-{"file","line","sid","valid","error"} ("error" only for invalid rules).
-The exit status is 1 when any rule is invalid, 2 for usage errors.`,
+checked across all FILEs. Rules that load but can never match (the content they need
+is longer than their bsize, dsize or urilen allows) get a warning in Suricata's words,
+"signature can't match as required content length 14 exceeds bsize value: 2";
+Suricata refuses such rules, polder loads them. With --json, writes one JSON object
+per rule: {"file","line","sid","valid","error","warnings"} ("error" only for invalid
+rules; "warnings", a list of {"line","col","keyword","message"}, only when there are some).
+The exit status is 1 when any rule is invalid (or, with --strict, has a warning),
+2 for usage errors.`,
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{Name: "json", Usage: "one JSON object per rule on stdout"},
+			&ucli.BoolFlag{Name: "strict", Usage: "fail (exit 1) on warnings too, as Suricata refuses those rules"},
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "take rule variables from sensor config `FILE` (YAML)"},
 			&ucli.StringFlag{Name: "classification", Usage: "refuse classtypes missing from classification.config `FILE`"},
 		},
@@ -59,29 +65,43 @@ The exit status is 1 when any rule is invalid, 2 for usage errors.`,
 			}
 			set, results := rules.Check(c.Args().Slice(), opts)
 			w := c.App.Writer
-			invalid := 0
+			invalid, warned := 0, 0
 			enc := json.NewEncoder(w)
 			for _, r := range results {
 				if !r.Valid {
 					invalid++
+				}
+				if len(r.Warnings) > 0 {
+					warned++
 				}
 				if c.Bool("json") {
 					line := checkLine{File: r.File, Line: r.Line, SID: r.SID, Valid: r.Valid}
 					if r.Err != nil {
 						line.Error = r.Err.Error()
 					}
+					for _, x := range r.Warnings {
+						line.Warnings = append(line.Warnings, checkWarning{Line: x.Line, Col: x.Col, Keyword: x.Keyword, Message: x.Msg})
+					}
 					if err := enc.Encode(line); err != nil {
 						return fmt.Errorf("write result: %w", err)
 					}
-				} else if r.Err != nil {
+					continue
+				}
+				if r.Err != nil {
 					fmt.Fprintln(w, r.Err)
+				}
+				for _, x := range r.Warnings {
+					fmt.Fprintln(w, "warning: "+x.String())
 				}
 			}
 			if !c.Bool("json") {
-				fmt.Fprintf(w, "%d rules loaded, %d invalid, %d commented out\n", len(set.Rules), invalid, set.Commented)
+				fmt.Fprintf(w, "%d rules loaded, %d invalid, %d commented out, %d with warnings\n", len(set.Rules), invalid, set.Commented, warned)
 			}
-			if invalid > 0 {
+			switch {
+			case invalid > 0:
 				return fmt.Errorf("rules check: %d invalid rules", invalid)
+			case warned > 0 && c.Bool("strict"):
+				return fmt.Errorf("rules check: %d rules can never match (--strict)", warned)
 			}
 			return nil
 		},
@@ -90,9 +110,18 @@ The exit status is 1 when any rule is invalid, 2 for usage errors.`,
 
 // checkLine is one line of "rules check --json".
 type checkLine struct {
-	File  string `json:"file"`
-	Line  int    `json:"line"`
-	SID   uint32 `json:"sid"`
-	Valid bool   `json:"valid"`
-	Error string `json:"error,omitempty"`
+	File     string         `json:"file"`
+	Line     int            `json:"line"`
+	SID      uint32         `json:"sid"`
+	Valid    bool           `json:"valid"`
+	Error    string         `json:"error,omitempty"`
+	Warnings []checkWarning `json:"warnings,omitempty"`
+}
+
+// checkWarning is one of a rule's warnings in "rules check --json".
+type checkWarning struct {
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	Keyword string `json:"keyword"`
+	Message string `json:"message"`
 }

@@ -81,3 +81,57 @@ func TestRulesCheck(t *testing.T) {
 		t.Errorf("missing file: err %v, output %s", err, out)
 	}
 }
+
+func TestRulesCheckWarnings(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "size.rules")
+	if err := os.WriteFile(f, []byte(`alert http any any -> any any (msg:"never"; http.uri; content:"/index.php"; bsize:4; sid:1;)
+alert http any any -> any any (msg:"fits"; http.uri; content:"/index.php"; bsize:10; sid:2;)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := f + ":1:77: sid 1: bsize: signature can't match as required content length 10 exceeds bsize value: 4"
+	out, err := run(t, "rules", "check", f)
+	if err != nil || !strings.Contains(out, "warning: "+want+"\n") || !strings.Contains(out, "2 rules loaded, 0 invalid, 0 commented out, 1 with warnings") {
+		t.Errorf("warnings are not failures: err %v, output:\n%s", err, out)
+	}
+	out, err = run(t, "rules", "check", "--strict", f)
+	var ue *UsageError
+	if err == nil || errors.As(err, &ue) || !strings.Contains(err.Error(), "1 rules can never match") {
+		t.Errorf("--strict: want a runtime error (exit 1), got %v\n%s", err, out)
+	}
+
+	out, err = run(t, "rules", "check", "--json", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type warning struct {
+		Line    int    `json:"line"`
+		Col     int    `json:"col"`
+		Keyword string `json:"keyword"`
+		Message string `json:"message"`
+	}
+	var got []struct {
+		SID      uint32    `json:"sid"`
+		Valid    bool      `json:"valid"`
+		Warnings []warning `json:"warnings"`
+	}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var x struct {
+			SID      uint32    `json:"sid"`
+			Valid    bool      `json:"valid"`
+			Warnings []warning `json:"warnings"`
+		}
+		if err := json.Unmarshal([]byte(l), &x); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", l, err)
+		}
+		got = append(got, x)
+	}
+	if len(got) != 2 || !got[0].Valid || len(got[0].Warnings) != 1 || len(got[1].Warnings) != 0 ||
+		got[0].Warnings[0] != (warning{1, 77, "bsize", "signature can't match as required content length 10 exceeds bsize value: 4"}) {
+		t.Errorf("--json: %+v\n%s", got, out)
+	}
+	if strings.Contains(strings.Split(out, "\n")[1], "warnings") {
+		t.Errorf("a rule without warnings has a warnings key: %s", out)
+	}
+}

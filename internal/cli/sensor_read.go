@@ -21,13 +21,18 @@ func sensorReadCommand() *ucli.Command {
 EVE JSON (alert, flow, http, dns, tls, anomaly, stats) to OUTDIR/eve.json, as Suricata does.
 Rules come from the config's rule-files, or -S FILE (repeatable, replaces them) and
 -s FILE (adds to them); globs are allowed: -S 'rules/*.rules'. Rules the engine refuses
-are logged with file, line, sid and keyword; the others run.
+are logged as Suricata logs them (the reason, then "error parsing signature "RULE" from
+file F at line N"), rules that can never match with a warning; the others run.
+'polder rules check' gives every refusal with its column and keyword.
+--simulate-ips acts as an inline IPS would (the config's ips.simulate): drop and
+reject rules drop packets and flows, and drop events and stats.ips are written.
 A truncated or damaged file is processed up to the damage; the exit status is then 1.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "sensor config `FILE` (YAML); defaults apply without one"},
 			&ucli.StringFlag{Name: "log-dir", Aliases: []string{"l"}, Usage: "write eve.json into `DIR`", Value: "."},
 			ruleFileFlag, extraRuleFileFlag,
 			&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
+			&ucli.BoolFlag{Name: "simulate-ips", Usage: "drop packets and flows on drop and reject rules, as an inline IPS (ips.simulate)"},
 		},
 		Action: func(c *ucli.Context) error {
 			if c.NArg() != 1 {
@@ -38,6 +43,9 @@ A truncated or damaged file is processed up to the damage; the exit status is th
 				return err
 			}
 			applyRuleFlags(c, cfg)
+			if c.Bool("simulate-ips") {
+				cfg.Rules.IPS = true
+			}
 			dir := c.String("log-dir")
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("create log dir: %w", err)

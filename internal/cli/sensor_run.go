@@ -10,6 +10,8 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/polder-nsm/polder/sensor/bypass/kernel"
+	"github.com/polder-nsm/polder/sensor/config"
 	"github.com/polder-nsm/polder/sensor/pipeline"
 )
 
@@ -62,7 +64,16 @@ Needs root or CAP_NET_RAW and CAP_NET_ADMIN.`,
 				}
 				defer ctl.Close()
 			}
-			live, err := pipeline.OpenLive(pipeline.Options{Config: cfg, LogDir: dir, Logger: log})
+			// Capture bypass in the kernel (capture.bypass.mode); nil when
+			// the mode is local or off, or the kernel refused (logged).
+			bt, err := kernel.Open(config.Bypass{Mode: cfg.Bypass.Mode, TableSize: cfg.Bypass.TableSize}, cfg.InterfaceNames(), log)
+			if err != nil {
+				return err
+			}
+			if bt != nil {
+				defer bt.Close() // after Run closed the capture sockets
+			}
+			live, err := pipeline.OpenLive(pipeline.Options{Config: cfg, LogDir: dir, Logger: log, Bypass: bt})
 			if err != nil {
 				return err
 			}

@@ -3,14 +3,18 @@ package sv
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Env is what requirements are evaluated against: the version and build
@@ -166,11 +170,22 @@ type EvalOptions struct {
 	// alert; a filter on another type is Unsupported. nil means
 	// DefaultEventTypes.
 	EventTypes []string
+	// ShellEnv is the environment of shell checks besides PATH and HOME:
+	// run.py's TEST_DIR, OUTPUT_DIR, SRCDIR, TZ and the test's env: keys
+	// (see Test.ShellEnv). The polder process's other variables are not
+	// passed on: the commands come from test data.
+	ShellEnv map[string]string
+	// ShellTimeout bounds each shell check; 0 means DefaultShellTimeout.
+	ShellTimeout time.Duration
 }
+
+// DefaultShellTimeout bounds a shell check (run.py has none; a check that
+// hangs would hang the whole run there).
+const DefaultShellTimeout = time.Minute
 
 // DefaultEventTypes are the EVE event types polder writes (alert aside,
 // which needs detection).
-var DefaultEventTypes = []string{"flow", "http", "dns", "tls", "anomaly", "stats"}
+var DefaultEventTypes = []string{"flow", "http", "dns", "tls", "anomaly", "stats", "engine", "drop", "netflow", "fileinfo"}
 
 // Evaluate runs checks over the output directory dir (eve.json and any
 // other file a filter names), like run.py's check().
@@ -267,12 +282,102 @@ func evalCheck(dir string, c Check, opts EvalOptions, cache map[string][]any) (O
 		if why != "" {
 			return Gated, why
 		}
-		return Unsupported, fmt.Sprintf("shell check not run: %q", c.Shell.Args)
+		if opts.HasRules && !opts.Detection && DependsOnDetection(c) {
+			return NeedsRules, fmt.Sprintf("shell check %q reads fast.log (rules not loaded)", c.Shell.Args)
+		}
+		return runShell(dir, c.Shell, opts)
 	case KindFileCompare:
 		return Unsupported, "file-compare check not run"
 	}
 	// run.py prints "FAIL: Unknown check type" but counts nothing.
 	return Gated, "unknown check type " + string(c.Kind) + " (ignored, as upstream)"
+}
+
+// maxShellOutput bounds what a shell check's output is read into.
+const maxShellOutput = 1 << 20
+
+// runShell is run.py's ShellCheck: "sh -c ARGS" in the output directory;
+// with expect, the output stripped of surrounding whitespace must equal
+// str(expect). A command that exits non-zero (or outlives the timeout)
+// fails the check, as the exception it raises upstream fails the test.
+func runShell(dir string, s *Shell, opts EvalOptions) (Outcome, string) {
+	timeout := opts.ShellTimeout
+	if timeout <= 0 {
+		timeout = DefaultShellTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", s.Args)
+	cmd.Dir = dir
+	cmd.Env = shellEnv(dir, opts.ShellEnv)
+	stdout := &limitedBuffer{max: maxShellOutput}
+	stderr := &limitedBuffer{max: 4096}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("killed after %v", timeout)
+		}
+		msg := fmt.Sprintf("shell command %q failed: %v", s.Args, err)
+		if e := strings.TrimSpace(stderr.String()); e != "" {
+			msg += ": " + e
+		}
+		return Fail, msg
+	}
+	got := strings.TrimSpace(stdout.String())
+	if s.Expect == nil {
+		return Pass, "command succeeded"
+	}
+	if want := pyStr(s.Expect); got != want {
+		return Fail, fmt.Sprintf("shell %q: expected %q; got %q", s.Args, want, got)
+	}
+	return Pass, fmt.Sprintf("output %q", got)
+}
+
+// shellEnv is the environment of a shell check: PATH and HOME from the
+// harness, then run.py's variables.
+func shellEnv(dir string, vars map[string]string) []string {
+	env := map[string]string{"OUTPUT_DIR": dir, "TZ": "UTC"}
+	for _, k := range []string{"PATH", "HOME"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env[k] = v
+		}
+	}
+	for k, v := range vars {
+		env[k] = v
+	}
+	out := make([]string, 0, len(env))
+	for _, k := range sortedKeys(env) {
+		out = append(out, k+"="+env[k])
+	}
+	return out
+}
+
+// limitedBuffer keeps the first max bytes written to it and discards the
+// rest (the command still runs to completion).
+type limitedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.Len(); room > 0 {
+		b.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// pyStr is Python's str() of a YAML value, which run.py compares a shell
+// check's output with.
+func pyStr(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		if v == float64(int64(v)) && v < 1e16 && v > -1e16 {
+			return strconv.FormatFloat(v, 'f', 1, 64) // str(1.0) == "1.0"
+		}
+	}
+	return pyRepr(v)
 }
 
 // compatCheck is run.py's check_filter_test_version_compat: a check that
@@ -337,6 +442,8 @@ func DependsOnDetection(c Check) bool {
 				return true
 			}
 		}
+	case KindShell:
+		return strings.Contains(c.Shell.Args, "fast.log")
 	}
 	return false
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // eveFixture is a small hand-made eve.json: two alerts, an http event with
@@ -135,8 +136,8 @@ checks:
       app_layer.flow.tls: 5
   - stats:                        # 18 fail
       decoder.tcp: 8
-  - shell:                        # 19 unsupported
-      args: cat fast.log | wc -l | xargs
+  - shell:                        # 19 fail: there is no fast.log, so 0 lines
+      args: cat fast.log 2>/dev/null | wc -l | xargs
       expect: 1
   - filter:                       # 20 pass: string operators
       count: 1
@@ -150,9 +151,9 @@ checks:
   - filter:                       # 22 unsupported: EVE type polder lacks
       count: 1
       match:
-        event_type: netflow
+        event_type: smb
 `)
-	want := []Outcome{Pass, Fail, Pass, Pass, Pass, Pass, Pass, Pass, Pass, Pass, Gated, Gated, Pass, Gated, Pass, Fail, Pass, Fail, Unsupported, Pass, Fail, Unsupported}
+	want := []Outcome{Pass, Fail, Pass, Pass, Pass, Pass, Pass, Pass, Pass, Pass, Gated, Gated, Pass, Gated, Pass, Fail, Pass, Fail, Fail, Pass, Fail, Unsupported}
 	res := Evaluate(dir, tt.Checks, EvalOptions{Env: Env{Version: DefaultVersion, Features: DefaultFeatures}, TestMinVersion: tt.Requires.MinVersion})
 	if len(res) != len(want) {
 		t.Fatalf("got %d results, want %d", len(res), len(want))
@@ -300,6 +301,50 @@ func TestDependsOnDetection(t *testing.T) {
 	tt := checksFrom(t, "checks:\n  - stats:\n      detect.alert: 1\n  - stats:\n      decoder.pkts: 1\n")
 	if !DependsOnDetection(tt.Checks[0]) || DependsOnDetection(tt.Checks[1]) {
 		t.Error("stats: detect.* depends on detection, decoder.* does not")
+	}
+}
+
+func TestShellCheck(t *testing.T) {
+	dir := writeEVE(t, eveFixture)
+	if err := os.WriteFile(filepath.Join(dir, "fast.log"), []byte("line 1\nline 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, check string
+		env         map[string]string
+		want        Outcome
+		msg         string
+	}{
+		{"count lines", "args: cat fast.log | wc -l | xargs\n      expect: 2", nil, Pass, ""},
+		{"output is stripped", "args: printf '  2\\n\\n'\n      expect: 2", nil, Pass, ""},
+		{"string expect", "args: head -1 fast.log\n      expect: line 1", nil, Pass, ""},
+		{"python str of a bool", "args: echo True\n      expect: true", nil, Pass, ""},
+		{"mismatch", "args: cat fast.log | wc -l | xargs\n      expect: 3", nil, Fail, `expected "3"; got "2"`},
+		{"no expect: exit status only", "args: test -f fast.log", nil, Pass, ""},
+		{"non-zero exit", "args: test -f suricata.log", nil, Fail, "failed: exit status 1"},
+		{"runs in the output directory", `args: test "$(pwd)" = "$OUTPUT_DIR" && echo same` + "\n      expect: same", nil, Pass, ""},
+		{"test environment", "args: echo $TEST_DIR $TZ\n      expect: /t UTC", map[string]string{"TEST_DIR": "/t"}, Pass, ""},
+		{"gated by version", "args: exit 1\n      min-version: 99", nil, Gated, ""},
+	} {
+		tt := checksFrom(t, "checks:\n  - shell:\n      "+tc.check+"\n")
+		env := map[string]string{"OUTPUT_DIR": dir}
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		res := Evaluate(dir, tt.Checks, EvalOptions{Env: Env{Version: DefaultVersion}, ShellEnv: env})
+		if res[0].Outcome != tc.want || !strings.Contains(res[0].Msg, tc.msg) {
+			t.Errorf("%s: %v (%s), want %v with %q", tc.name, res[0].Outcome, res[0].Msg, tc.want, tc.msg)
+		}
+	}
+	tt := checksFrom(t, "checks:\n  - shell:\n      args: sleep 5\n")
+	res := Evaluate(dir, tt.Checks, EvalOptions{Env: Env{Version: DefaultVersion}, ShellTimeout: 50 * time.Millisecond})
+	if res[0].Outcome != Fail || !strings.Contains(res[0].Msg, "killed after") {
+		t.Errorf("timeout: %v (%s), want a failure", res[0].Outcome, res[0].Msg)
+	}
+	tt = checksFrom(t, "checks:\n  - shell:\n      args: cat fast.log | wc -l\n      expect: 1\n")
+	res = Evaluate(dir, tt.Checks, EvalOptions{Env: Env{Version: DefaultVersion}, HasRules: true})
+	if res[0].Outcome != NeedsRules {
+		t.Errorf("fast.log without detection: %v (%s), want needs-rules", res[0].Outcome, res[0].Msg)
 	}
 }
 

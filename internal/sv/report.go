@@ -75,12 +75,13 @@ func reasonClass(s Status, reason string) string {
 	switch {
 	case s == Skipped && strings.HasPrefix(reason, "needs rule engine"):
 		return "skipped: needs rule engine (checks on alerts or rule effects)"
-	case s == Skipped && strings.HasPrefix(reason, "needs shell check"):
-		return "skipped: needs shell check (Suricata's fast.log/suricata.log)"
 	case s == Failed:
 		// "#3 filter: expected 1 matches; got 0 for {...}" → by event type.
 		if strings.Contains(reason, " stats: ") {
 			return "failed: stats check (counters of the last stats event)"
+		}
+		if strings.Contains(reason, " shell: ") {
+			return "failed: shell check (command output in the output directory)"
 		}
 		if m := reEventType.FindStringSubmatch(reason); m != nil {
 			return "failed: filter on " + m[1] + " events"

@@ -70,6 +70,15 @@ type RunSpec struct {
 	ThresholdFile string
 	// SimulateIPS is --simulate-ips (or an "ips" test name).
 	SimulateIPS bool
+	// RulesOnly runs no traffic (Pcap is ""): the sensor loads the rules,
+	// logs what it finds and stops — Suricata's --engine-analysis, or -r
+	// on a directory without captures.
+	RulesOnly bool
+	// InitErrorsFatal is --init-errors-fatal (always on run.py's own
+	// command line): in a RulesOnly run, refused rules and rules that can
+	// never match (which Suricata refuses) make Run fail. A replay
+	// ignores it.
+	InitErrorsFatal bool
 }
 
 // Sensor runs polder on one test. PipelineSensor is the real one; tests of
@@ -92,15 +101,42 @@ type PipelineSensor struct {
 func (PipelineSensor) Detects() bool { return true }
 
 // Run implements Sensor. The test's rules replace any in the config, as
-// run.py's -S does.
+// run.py's -S does. The sensor's log (info and up) goes to
+// spec.OutDir/suricata.log, where shell checks look for Suricata's, and
+// to Logger.
 func (s PipelineSensor) Run(ctx context.Context, spec RunSpec) error {
 	cfg := *spec.Config
 	cfg.Rules.Files = spec.RuleFiles
 	cfg.Rules.ThresholdFile = spec.ThresholdFile
 	cfg.Rules.IPS = spec.SimulateIPS
-	opts := pipeline.Options{Config: &cfg, LogDir: spec.OutDir, Logger: s.Logger}
-	_, err := pipeline.ReadFile(ctx, spec.Pcap, opts)
-	return err
+	f, err := os.Create(filepath.Join(spec.OutDir, "suricata.log"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var h slog.Handler = slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})
+	if s.Logger != nil {
+		h = slog.NewMultiHandler(h, s.Logger.Handler())
+	}
+	opts := pipeline.Options{Config: &cfg, LogDir: spec.OutDir, Logger: slog.New(h)}
+	if !spec.RulesOnly {
+		_, err = pipeline.ReadFile(ctx, spec.Pcap, opts)
+		return err
+	}
+	res, err := pipeline.AnalyzeRules(opts)
+	if err != nil || !spec.InitErrorsFatal {
+		return err
+	}
+	refused := 0
+	for _, e := range res.Errors {
+		if e.SID != 0 || e.Text != "" {
+			refused++
+		}
+	}
+	if refused > 0 || len(res.Warnings) > 0 {
+		return fmt.Errorf("--init-errors-fatal: %d rules refused, %d rules can never match (Suricata refuses those too)", refused, len(res.Warnings))
+	}
+	return nil
 }
 
 // Options configures Run.
@@ -274,36 +310,75 @@ func RunTest(ctx context.Context, opts Options, e Entry) (Result, error) {
 	if why := t.skipReason(opts.Env); why != "" {
 		return done(Skipped, why)
 	}
+	// The Suricata command line: run.py's own (-r PCAP -S RULES
+	// --init-errors-fatal, then the test's args:), or the test's command:.
+	var args []string
 	if t.Command != "" {
-		cmd, _, _ := strings.Cut(strings.TrimSpace(t.Command), "\n")
-		return done(Skipped, "needs its own command line (not a plain pcap run): "+cmd)
+		var err error
+		if args, err = CommandArgs(t.Command, t.ShellEnv(r.OutDir)); err != nil {
+			cmd, _, _ := strings.Cut(strings.TrimSpace(t.Command), "\n")
+			return done(Skipped, "needs its own command line ("+err.Error()+"): "+cmd)
+		}
+	} else {
+		args = t.SubstituteArgs(r.OutDir)
 	}
-	pcap, err := t.ResolvePcap()
-	if err != nil {
-		return done(Failed, err.Error())
-	}
-	if pcap == "" && !t.NoPcap {
-		return done(Skipped, "no pcap file found")
-	}
-
-	args := t.SubstituteArgs(r.OutDir)
 	tr, err := Translate(t, args)
 	if err != nil {
 		return done(Failed, "translate configuration: "+err.Error())
 	}
+	if tr.LogDir != "" && filepath.Clean(tr.LogDir) != filepath.Clean(r.OutDir) {
+		tr.untranslated("-l %s (polder writes to the test's output directory)", tr.LogDir)
+	}
 	r.Untranslated = tr.Untranslated
-	if tr.Blocker != "" {
-		return done(Skipped, tr.Blocker)
+	var pcap string
+	var rules []string
+	if t.Command != "" {
+		rules = tr.RuleFiles
+		switch fi, err := os.Stat(tr.ReadPath); {
+		case tr.ReadPath == "" && !tr.EngineAnalysis:
+			return done(Skipped, "its command reads no capture (-r)")
+		case tr.ReadPath == "":
+		case err != nil:
+			return done(Failed, "-r "+tr.ReadPath+": "+err.Error())
+		case fi.IsDir():
+			// Suricata reads every capture in the directory; without
+			// any, it loads the rules and stops, as AnalyzeRules does.
+			files, err := captureFiles(tr.ReadPath)
+			if err != nil {
+				return done(Failed, "-r "+tr.ReadPath+": "+err.Error())
+			}
+			if len(files) > 1 {
+				return done(Skipped, fmt.Sprintf("reads %d captures from a directory (the harness replays one)", len(files)))
+			}
+			if len(files) == 1 {
+				pcap = files[0]
+			}
+		default:
+			pcap = tr.ReadPath
+		}
+	} else {
+		if pcap, err = t.ResolvePcap(); err != nil {
+			return done(Failed, err.Error())
+		}
+		if pcap == "" && !t.NoPcap && !tr.EngineAnalysis {
+			return done(Skipped, "no pcap file found")
+		}
+		if pcap == "" && !tr.EngineAnalysis {
+			return done(Skipped, "runs without a pcap (needs a Suricata mode other than -r)")
+		}
+		if rules, err = selectRules(t.RuleFiles, opts.Env.Version); err != nil {
+			return done(Failed, err.Error())
+		}
+		if tr.RulesGiven {
+			rules = tr.RuleFiles
+		} else {
+			rules = append(rules, tr.RuleFiles...)
+		}
+		tr.InitErrorsFatal = true
 	}
-	if pcap == "" {
-		return done(Skipped, "runs without a pcap (needs a Suricata mode other than -r)")
-	}
-	if t.ExitCode != 0 {
-		return done(Skipped, fmt.Sprintf("expects Suricata to exit with %d", t.ExitCode))
-	}
-	rules, err := selectRules(t.RuleFiles, opts.Env.Version)
-	if err != nil {
-		return done(Failed, err.Error())
+	rulesOnly := tr.EngineAnalysis || pcap == ""
+	if rulesOnly {
+		pcap = ""
 	}
 	r.RulesIgnored = len(rules) > 0 && !opts.Sensor.Detects()
 
@@ -321,12 +396,19 @@ func RunTest(ctx context.Context, opts Options, e Entry) (Result, error) {
 	if err := writeTranslation(r.OutDir, tr); err != nil {
 		return r, err
 	}
-	spec := RunSpec{Pcap: pcap, Config: pc, OutDir: r.OutDir, RuleFiles: rules, ThresholdFile: tr.ThresholdFile, SimulateIPS: tr.SimulateIPS}
+	spec := RunSpec{Pcap: pcap, Config: pc, OutDir: r.OutDir, RuleFiles: rules, ThresholdFile: tr.ThresholdFile, SimulateIPS: tr.SimulateIPS,
+		RulesOnly: rulesOnly, InitErrorsFatal: tr.InitErrorsFatal}
+	// The exit status is 1 when the sensor fails, 0 otherwise; run.py
+	// fails the test when it is not exit-code: (default 0).
 	if err := opts.Sensor.Run(ctx, spec); err != nil {
 		if ctx.Err() != nil {
 			return r, ctx.Err()
 		}
-		return done(Failed, "polder: "+err.Error())
+		if t.ExitCode != 1 {
+			return done(Failed, fmt.Sprintf("polder: %v (exit status 1, want %d)", err, t.ExitCode))
+		}
+	} else if t.ExitCode != 0 {
+		return done(Failed, fmt.Sprintf("polder exited with status 0, want %d", t.ExitCode))
 	}
 
 	changes, err := RulesChangeOutput(rules)
@@ -340,6 +422,7 @@ func RunTest(ctx context.Context, opts Options, e Entry) (Result, error) {
 		HasRules:          len(rules) > 0,
 		RulesChangeOutput: changes,
 		EventTypes:        opts.EventTypes,
+		ShellEnv:          t.ShellEnv(r.OutDir),
 	})
 	s, reason := classify(r.Checks)
 	return done(s, reason)

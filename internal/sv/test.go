@@ -530,15 +530,24 @@ func (t *Test) ResolvePcap() (string, error) {
 // SubstituteArgs replaces ${TEST_DIR}, ${OUTPUT_DIR}, ${SRCDIR} (and the
 // test's env: keys) in the args, as run.py's string.Template does.
 func (t *Test) SubstituteArgs(outDir string) []string {
-	vars := map[string]string{"TEST_DIR": t.Dir, "OUTPUT_DIR": outDir, "SRCDIR": "", "TZ": "UTC"}
-	for k, v := range t.Env {
-		vars[k] = v
-	}
+	vars := t.ShellEnv(outDir)
 	out := make([]string, len(t.Args))
 	for i, a := range t.Args {
 		out[i] = os.Expand(a, func(k string) string { return vars[k] })
 	}
 	return out
+}
+
+// ShellEnv returns run.py's variables for the test run writing to outDir:
+// TEST_DIR, OUTPUT_DIR, SRCDIR (empty: there is no Suricata source tree),
+// TZ=UTC and the test's env: keys. Arguments are expanded with them and
+// shell checks run with them.
+func (t *Test) ShellEnv(outDir string) map[string]string {
+	vars := map[string]string{"TEST_DIR": t.Dir, "OUTPUT_DIR": outDir, "SRCDIR": "", "TZ": "UTC"}
+	for k, v := range t.Env {
+		vars[k] = v
+	}
+	return vars
 }
 
 var reSpace = regexp.MustCompile(`\s`)

@@ -30,16 +30,28 @@ type Translation struct {
 	ThresholdFile string
 	// SimulateIPS is set by --simulate-ips or an "ips" test name.
 	SimulateIPS bool
+	// EngineAnalysis is --engine-analysis: load the rules, report what is
+	// wrong with them and stop (pipeline.AnalyzeRules).
+	EngineAnalysis bool
+	// InitErrorsFatal is --init-errors-fatal: a rule that is refused (or,
+	// in polder, can never match) fails the run with exit status 1.
+	InitErrorsFatal bool
+
+	// From a command: line's arguments (see CommandArgs); run.py's own
+	// command line sets these itself. RuleFiles are -S and -s files in
+	// order (RulesGiven: -S replaced the test's rule files), ReadPath is
+	// -r (a capture file or a directory of them), ConfigFile is -c.
+	RuleFiles  []string
+	RulesGiven bool
+	ReadPath   string
+	ConfigFile string
+	LogDir     string // -l
 
 	// Untranslated lists every setting or argument polder cannot honour,
 	// each as "where: what" ("--set stream.inline=true", "suricata.yaml:
 	// eve-log type netflow"). The test still runs; its result carries
 	// these as "translated partially".
 	Untranslated []string
-	// Blocker, when set, is why running polder would be meaningless (the
-	// test asks Suricata for something that is not a pcap replay, such as
-	// --engine-analysis); the test is skipped with this reason.
-	Blocker string
 
 	statsOff bool // stats.enabled: no (wins over an eve-log stats type)
 }
@@ -64,16 +76,26 @@ func SuricataDefaults() *config.Config {
 	c.Stream.Midstream = false
 	c.AppLayer.DNS.UDPDetectionPorts = []uint16{53}
 	c.Decoder.GTPU.Enabled = false
+	c.Outputs.EVE.Types.Drop.Enabled = false // commented out in Suricata's suricata.yaml
+	c.Outputs.Fast = config.Fast{Enabled: true, Filename: "fast.log", Append: true}
 	c.Workers = 1
 	return c
 }
 
 // Translate builds the polder configuration for t. args are the test's
-// arguments with ${VAR}s already substituted (Test.SubstituteArgs).
+// arguments with ${VAR}s already substituted (Test.SubstituteArgs), or the
+// arguments of its command (CommandArgs); a -c among them replaces the
+// test's suricata.yaml.
 func Translate(t *Test, args []string) (*Translation, error) {
 	tr := &Translation{Config: SuricataDefaults()}
-	if t.SuricataYAML != "" {
-		root, err := loadSuricataYAML(t.SuricataYAML, 0)
+	yamlFile := t.SuricataYAML
+	for i, a := range args {
+		if a == "-c" && i+1 < len(args) {
+			yamlFile = args[i+1]
+		}
+	}
+	if yamlFile != "" {
+		root, err := loadSuricataYAML(yamlFile, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -88,6 +110,7 @@ func Translate(t *Test, args []string) (*Translation, error) {
 	if err := tr.applyArgs(args); err != nil {
 		return nil, err
 	}
+	tr.Config.IPS.Simulate = tr.SimulateIPS
 	return tr, nil
 }
 
@@ -175,7 +198,7 @@ func truthy(v any) bool {
 // or rule loading (which the harness does itself) and have no effect on a
 // polder pcap replay's EVE output.
 var ignoredSections = map[string]bool{
-	"logging": true, "default-log-dir": true, "default-rule-path": true, "rule-files": true,
+	"default-log-dir": true, "default-rule-path": true, "rule-files": true,
 	"classification-file": true, "reference-config-file": true, "pid-file": true,
 	"unix-command": true, "coredump": true, "run-as": true, "max-pending-packets": true,
 	"runmode": true, "autofp-scheduler": true, "threading": true, "profiling": true,
@@ -193,6 +216,7 @@ func (tr *Translation) applySuricataYAML(root map[string]any) error {
 	// not listed are off.
 	c.Outputs.EVE.Enabled = false
 	c.Outputs.EVE.Types = config.EVETypes{Stats: config.EVEStats{Interval: c.Outputs.EVE.Types.Stats.Interval}}
+	c.Outputs.Fast.Enabled = false
 	for _, k := range keys {
 		v := root[k]
 		switch k {
@@ -234,6 +258,10 @@ func (tr *Translation) applySuricataYAML(root map[string]any) error {
 					return err
 				}
 			}
+		case "logging":
+			if err := tr.applyLogging(v); err != nil {
+				return fmt.Errorf("logging: %w", err)
+			}
 		case "vars":
 			m, _ := v.(map[string]any)
 			for group, dst := range map[string]map[string]string{"address-groups": c.Vars.AddressGroups, "port-groups": c.Vars.PortGroups} {
@@ -250,6 +278,53 @@ func (tr *Translation) applySuricataYAML(root map[string]any) error {
 	}
 	if tr.statsOff {
 		c.Outputs.EVE.Types.Stats.Enabled = false
+	}
+	return nil
+}
+
+// applyLogging reads Suricata's logging: section. A file output of type
+// json named like the EVE file (eve.json) is how Suricata 7+ puts its own
+// log messages into EVE as "engine" events: polder's engine event type, at
+// the output's level (else default-log-level, else notice). Console,
+// syslog and plain-text file outputs change nothing in OUT/<test>: the
+// harness always writes polder's log to suricata.log there.
+func (tr *Translation) applyLogging(v any) error {
+	m, _ := v.(map[string]any)
+	level := "notice"
+	if l, ok := m["default-log-level"]; ok && l != nil {
+		level = fmt.Sprint(l)
+	}
+	outs, _ := m["outputs"].([]any)
+	for _, item := range outs {
+		om, _ := item.(map[string]any)
+		for _, kind := range sortedKeys(om) {
+			body, _ := om[kind].(map[string]any)
+			if e, ok := body["enabled"]; ok && !truthy(e) {
+				continue
+			}
+			if kind != "file" || fmt.Sprint(body["type"]) != "json" {
+				continue
+			}
+			name := "suricata.log"
+			if f, ok := body["filename"]; ok {
+				name = fmt.Sprint(f)
+			}
+			if name != "eve.json" {
+				tr.untranslated("suricata.yaml: logging file output %s of type json (polder writes engine events into eve.json only)", name)
+				continue
+			}
+			lv := level
+			if l, ok := body["level"]; ok && l != nil {
+				lv = fmt.Sprint(l)
+			}
+			l, err := eve.ParseLevel(lv)
+			if err != nil {
+				return err
+			}
+			c := tr.Config
+			c.Outputs.EVE.Enabled = true
+			c.Outputs.EVE.Types.Engine = config.EVEEngine{Enabled: true, Level: strings.ToLower(eve.LevelName(l))}
+		}
 	}
 	return nil
 }
@@ -310,9 +385,19 @@ func (tr *Translation) applyOutputs(v any) error {
 			if e, ok := body["enabled"]; ok {
 				enabled = truthy(e)
 			}
+			if name == "fast" {
+				if enabled {
+					tr.applyFast(body)
+				}
+				continue
+			}
 			if name != "eve-log" {
 				if enabled {
-					tr.untranslated("suricata.yaml: output %s", name)
+					what := ""
+					if name == "file-store" {
+						what = " (polder does not extract files)"
+					}
+					tr.untranslated("suricata.yaml: output %s%s", name, what)
 				}
 				continue
 			}
@@ -330,6 +415,32 @@ func (tr *Translation) applyOutputs(v any) error {
 		}
 	}
 	return nil
+}
+
+// applyFast turns on fast.log with the output's filename and append.
+func (tr *Translation) applyFast(body map[string]any) {
+	f := &tr.Config.Outputs.Fast
+	*f = config.Fast{Enabled: true, Filename: "fast.log", Append: true}
+	for _, k := range sortedKeys(body) {
+		v := body[k]
+		switch k {
+		case "enabled":
+		case "filename":
+			if s := fmt.Sprint(v); s != "" {
+				f.Filename = s
+			}
+		case "append":
+			if b, ok := suricataBool(v); ok {
+				f.Append = b
+			}
+		case "filetype":
+			if s := fmt.Sprint(v); s != "regular" {
+				tr.untranslated("suricata.yaml: fast filetype %s (written as a regular file)", s)
+			}
+		default:
+			tr.untranslated("suricata.yaml: fast %s: %v", k, pyRepr(v))
+		}
+	}
 }
 
 // eveKeysHarmless are eve-log keys with no bearing on what polder writes
@@ -469,6 +580,43 @@ func (tr *Translation) applyEVEType(name string, opts map[string]any) {
 	case "tls":
 		t.TLS = true
 		unknownOpts(map[string]func(any) bool{"extended": isTrue, "session-resumption": isFalse})
+	case "ssh":
+		t.SSH = true
+		unknownOpts(nil)
+	case "drop":
+		t.Drop = config.EVEDrop{Enabled: true, Alerts: truthy(opts["alerts"]), Flows: config.DropFlowsStart}
+		if f, ok := opts["flows"].(string); ok && (f == config.DropFlowsStart || f == config.DropFlowsAll) {
+			t.Drop.Flows = f
+		}
+		unknownOpts(map[string]func(any) bool{
+			"alerts": func(any) bool { return true },
+			"flows":  func(v any) bool { return v == config.DropFlowsStart || v == config.DropFlowsAll },
+		})
+	case "netflow":
+		t.Netflow = true
+		unknownOpts(nil)
+	case "files":
+		t.Files = config.EVEFiles{Enabled: true}
+		hashes := map[string]bool{}
+		for _, h := range stringList(opts["force-hash"]) {
+			hashes[strings.ToLower(h)] = true
+		}
+		if truthy(opts["force-md5"]) { // Suricata 4's spelling
+			hashes[config.HashMD5] = true
+		}
+		for _, h := range []string{config.HashMD5, config.HashSHA1, config.HashSHA256} {
+			if hashes[h] {
+				t.Files.ForceHash = append(t.Files.ForceHash, h)
+				delete(hashes, h)
+			}
+		}
+		if len(hashes) > 0 {
+			tr.untranslated("suricata.yaml: eve-log files.force-hash %s", strings.Join(sortedKeys(hashes), ", "))
+		}
+		unknownOpts(map[string]func(any) bool{
+			"force-hash": func(any) bool { return true }, "force-md5": func(any) bool { return true },
+			"force-magic": isFalse, // polder has no libmagic
+		})
 	case "stats":
 		t.Stats.Enabled = true
 		t.Stats.NullValues = true // Suricata's EVE default
@@ -513,15 +661,35 @@ func (tr *Translation) setKey(key, val, from string) error {
 		c.Stream.Reassembly.Memcap, err = size()
 	case "stream.memcap":
 		c.Stream.Memcap, err = size()
-	case "stream.bypass", "stream.inline", "stream.drop-invalid", "stream.async-oneside":
-		// polder never bypasses, is never inline, drops nothing and
-		// follows one-sided sessions anyway; "false" (or inline "auto"
-		// outside IPS mode) is what it does.
-		var b bool
-		if b, err = boolVal(); err != nil && key == "stream.inline" && val == "auto" {
-			b, err = tr.SimulateIPS, nil
+	case "stream.inline":
+		// "auto" is inline in IPS mode, which polder's pipeline does by
+		// itself.
+		if val != "auto" {
+			c.Stream.Inline, err = boolVal()
 		}
-		if err == nil && b && key != "stream.async-oneside" {
+	case "stream.bypass":
+		c.Stream.Bypass, err = boolVal()
+	case "app-layer.protocols.tls.encryption-handling", "app-layer.protocols.ssh.encryption-handling",
+		"app-layer.protocols.tls.encrypt-handling": // the name before Suricata 5, still read when the new one is absent
+		switch val {
+		case config.EncryptionTrackOnly, config.EncryptionDefault, config.EncryptionFull, config.EncryptionBypass:
+		default:
+			return fmt.Errorf("%s: %q is not an encryption handling (Suricata takes default, track-only, full or bypass)", key, val)
+		}
+		if strings.Split(key, ".")[2] == "tls" {
+			c.AppLayer.TLS.EncryptionHandling = val
+		} else {
+			c.AppLayer.SSH.EncryptionHandling = val
+		}
+	case "app-layer.protocols.ssh.hassh":
+		if truthy(val) {
+			tr.untranslated("%s (polder writes no hassh)", where)
+		}
+	case "stream.drop-invalid", "stream.async-oneside":
+		// polder drops nothing and follows one-sided sessions anyway;
+		// "false" is what it does.
+		var b bool
+		if b, err = boolVal(); err == nil && b && key != "stream.async-oneside" {
 			tr.untranslated("%s", where)
 		}
 	case "stream.checksum-validation":
@@ -532,7 +700,8 @@ func (tr *Translation) setKey(key, val, from string) error {
 		if truthy(val) {
 			tr.untranslated("%s (polder does not validate checksums)", where)
 		}
-	case "app-layer.protocols.http.enabled", "app-layer.protocols.dns.enabled", "app-layer.protocols.tls.enabled":
+	case "app-layer.protocols.http.enabled", "app-layer.protocols.dns.enabled", "app-layer.protocols.tls.enabled",
+		"app-layer.protocols.ssh.enabled":
 		proto := strings.Split(key, ".")[2]
 		var on bool
 		if val == "detection-only" {
@@ -548,6 +717,8 @@ func (tr *Translation) setKey(key, val, from string) error {
 			c.AppLayer.DNS.Enabled = on
 		case "tls":
 			c.AppLayer.TLS.Enabled = on
+		case "ssh":
+			c.AppLayer.SSH.Enabled = on
 		}
 	case "app-layer.protocols.http.libhtp.default-config.request-body-limit":
 		c.AppLayer.HTTP.RequestBodyLimit, err = size()
@@ -579,7 +750,7 @@ func (tr *Translation) setKey(key, val, from string) error {
 		// provides Suricata's own.
 	default:
 		if p := strings.Split(key, "."); len(p) > 2 && p[0] == "app-layer" && p[1] == "protocols" &&
-			p[2] != "http" && p[2] != "dns" && p[2] != "tls" {
+			p[2] != "http" && p[2] != "dns" && p[2] != "tls" && p[2] != "ssh" {
 			// Parsers polder does not have: their settings change nothing;
 			// the event types they would log are noted at eve-log.
 			return nil
@@ -626,9 +797,37 @@ func (tr *Translation) applyArgs(args []string) error {
 			}
 		case a == "--simulate-ips":
 			tr.SimulateIPS = true
-			tr.untranslated("--simulate-ips (polder has no IPS mode)")
 		case a == "--engine-analysis":
-			tr.Blocker = "needs --engine-analysis (rule analysis report, not a pcap run)"
+			tr.EngineAnalysis = true
+		case a == "--init-errors-fatal":
+			tr.InitErrorsFatal = true
+		case a == "-S" || a == "-s":
+			v, err := next()
+			if err != nil {
+				return err
+			}
+			if a == "-S" && !tr.RulesGiven {
+				tr.RuleFiles, tr.RulesGiven = nil, true
+			}
+			tr.RuleFiles = append(tr.RuleFiles, v)
+		case a == "-r":
+			v, err := next()
+			if err != nil {
+				return err
+			}
+			tr.ReadPath = v
+		case a == "-c":
+			v, err := next()
+			if err != nil {
+				return err
+			}
+			tr.ConfigFile = v // read by Translate before the arguments
+		case a == "-l":
+			v, err := next()
+			if err != nil {
+				return err
+			}
+			tr.LogDir = v // RunTest compares it with the output directory
 		case a == "-v" || a == "-vv" || a == "-vvv" || a == "-vvvv":
 		case a == "--runmode":
 			if _, err := next(); err != nil {

@@ -92,8 +92,18 @@ func TestTranslateDefaults(t *testing.T) {
 	if !c.Outputs.EVE.Enabled || !ty.Flow || !ty.HTTP || !ty.DNS.Enabled || !ty.TLS || !ty.Anomaly || !ty.Stats.Enabled {
 		t.Errorf("default EVE types %+v", ty)
 	}
-	if len(tr.Untranslated) != 0 || tr.SimulateIPS {
+	if len(tr.Untranslated) != 0 || tr.SimulateIPS || c.IPS.Simulate {
 		t.Errorf("untranslated %q, ips %v", tr.Untranslated, tr.SimulateIPS)
+	}
+	if ty.Drop.Enabled || ty.Netflow {
+		t.Errorf("drop %+v, netflow %v: Suricata's suricata.yaml has both commented out", ty.Drop, ty.Netflow)
+	}
+	if f := c.Outputs.Fast; !f.Enabled || f.Filename != "fast.log" || !f.Append || !ty.Files.Enabled || c.Stream.Inline {
+		t.Errorf("Suricata's defaults: fast %+v, files %+v, inline %v; want fast.log appended, fileinfo, IDS timing", f, ty.Files, c.Stream.Inline)
+	}
+	tr, err = Translate(&Test{Base: "x"}, []string{"--set", "stream.inline=auto"})
+	if err != nil || tr.Config.Stream.Inline || len(tr.Untranslated) != 0 {
+		t.Errorf("stream.inline=auto: inline %v, untranslated %q, %v", tr.Config.Stream.Inline, tr.Untranslated, err)
 	}
 }
 
@@ -111,6 +121,11 @@ logging:
 outputs:
   - fast:
       enabled: yes
+      filename: alerts.log
+      append: no
+  - file-store:
+      version: 2
+      enabled: yes
   - eve-log:
       enabled: yes
       filetype: regular
@@ -122,6 +137,12 @@ outputs:
         - dns:
             requests: no
         - netflow
+        - drop:
+            alerts: yes
+            flows: all
+        - files:
+            force-magic: no
+            force-hash: [sha256, MD5, crc]
         - stats:
             totals: yes
         - smtp:
@@ -158,20 +179,30 @@ app-layer:
 	if !tr.HTTP.DumpAllHeaders {
 		t.Error("dump-all-headers: both not translated")
 	}
-	if tr.ThresholdFile != "/t/threshold.config" || !tr.SimulateIPS {
-		t.Errorf("threshold %q, ips %v", tr.ThresholdFile, tr.SimulateIPS)
+	if tr.ThresholdFile != "/t/threshold.config" || !tr.SimulateIPS || !c.IPS.Simulate {
+		t.Errorf("threshold %q, ips %v, config ips.simulate %v", tr.ThresholdFile, tr.SimulateIPS, c.IPS.Simulate)
+	}
+	if want := (config.EVEDrop{Enabled: true, Alerts: true, Flows: config.DropFlowsAll}); ty.Drop != want || !ty.Netflow {
+		t.Errorf("drop %+v (want %+v), netflow %v: not translated", ty.Drop, want, ty.Netflow)
 	}
 	for _, want := range []string{
-		"suricata.yaml: output fast",
-		"suricata.yaml: eve-log type netflow (polder does not write it)",
-		"--set stream.inline=true",
-		"--simulate-ips (polder has no IPS mode)",
+		"suricata.yaml: output file-store (polder does not extract files)",
+		"suricata.yaml: eve-log files.force-hash crc",
 		`test name contains "ips": --simulate-ips`,
 		"argument --weird",
 	} {
 		if !slices.Contains(tr.Untranslated, want) {
 			t.Errorf("untranslated %q lacks %q", tr.Untranslated, want)
 		}
+	}
+	if f := c.Outputs.Fast; !f.Enabled || f.Filename != "alerts.log" || f.Append {
+		t.Errorf("fast output not translated: %+v", f)
+	}
+	if f := ty.Files; !f.Enabled || !slices.Equal(f.ForceHash, []string{"md5", "sha256"}) {
+		t.Errorf("files type not translated: %+v", f)
+	}
+	if !c.Stream.Inline {
+		t.Error("--set stream.inline=true not translated")
 	}
 	if d := tr.Config.Outputs.EVE.Types.DNS; d.Requests || !d.Responses {
 		t.Errorf("dns requests: no not translated: %+v", d)
@@ -185,8 +216,8 @@ app-layer:
 	if _, err := Translate(&Test{Base: "x"}, []string{"--set", "stream.reassembly.depth=lots"}); err == nil {
 		t.Error("bad size: no error")
 	}
-	tr, err = Translate(&Test{Base: "x"}, []string{"--engine-analysis"})
-	if err != nil || tr.Blocker == "" {
-		t.Errorf("--engine-analysis: blocker %q, %v", tr.Blocker, err)
+	tr, err = Translate(&Test{Base: "x"}, []string{"--engine-analysis", "--init-errors-fatal"})
+	if err != nil || !tr.EngineAnalysis || !tr.InitErrorsFatal {
+		t.Errorf("--engine-analysis --init-errors-fatal: %+v, %v", tr, err)
 	}
 }

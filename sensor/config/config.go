@@ -30,6 +30,7 @@ type Config struct {
 	Defrag   Defrag   `yaml:"defrag"`
 	AppLayer AppLayer `yaml:"app-layer"`
 	Decoder  Decoder  `yaml:"decoder"`
+	IPS      IPS      `yaml:"ips"`
 	// Workers is the number of packet-processing goroutines for offline
 	// (pcap file) runs; 0, the default, means one per usable CPU
 	// (GOMAXPROCS), decided by the pipeline. Live capture uses
@@ -69,7 +70,57 @@ type Capture struct {
 	// `-k none`: captures on the sending host routinely carry offloaded,
 	// unfilled checksums.
 	ChecksumValidation bool `yaml:"checksum-validation"`
+	// Bypass configures how flows that need no more inspection (a rule's
+	// bypass keyword, stream.bypass, encryption-handling: bypass) stop
+	// costing work.
+	Bypass Bypass `yaml:"bypass"`
 }
+
+// Bypass configures flow bypass.
+type Bypass struct {
+	// Mode is where bypassed flows are dropped:
+	//   - "auto" (default): "socket-filter" on live AF_PACKET interfaces,
+	//     "local" when reading pcap files (as Suricata does offline);
+	//   - "off": never bypass; triggers are ignored and every packet is
+	//     inspected;
+	//   - "local": the sensor counts and drops the flow's packets at the
+	//     top of its pipeline, before stream, app-layer and detection;
+	//   - "socket-filter": an eBPF filter on the capture sockets drops
+	//     them in the kernel before they are copied to the ring;
+	//   - "xdp": an XDP program drops them in the driver (dedicated
+	//     SPAN/TAP ports only: it affects every user of the interface).
+	// Flows the kernel cannot take (fragments, tunnels, a full table, no
+	// eBPF permission) fall back to local bypass.
+	Mode string `yaml:"mode"`
+	// TableSize is how many flows the kernel table of socket-filter and
+	// xdp modes holds (one preallocated entry of about 165 bytes per
+	// flow, both directions in it); when it is full, further flows are
+	// bypassed locally. Default 131072 (about 21 MiB of kernel memory).
+	TableSize int `yaml:"table-size"`
+}
+
+// Bypass modes.
+const (
+	BypassAuto         = "auto"
+	BypassOff          = "off"
+	BypassLocal        = "local"
+	BypassSocketFilter = "socket-filter"
+	BypassXDP          = "xdp"
+)
+
+// Encryption handling values (Suricata 8's
+// app-layer.protocols.{tls,ssh}.encryption-handling).
+const (
+	// EncryptionTrackOnly keeps parsing the session's cleartext framing
+	// but stops inspecting payload content once encryption starts.
+	// Suricata 8's default ("default" is its deprecated spelling).
+	EncryptionTrackOnly = "track-only"
+	EncryptionDefault   = "default"
+	// EncryptionFull keeps inspecting everything, encrypted or not.
+	EncryptionFull = "full"
+	// EncryptionBypass bypasses the flow once encryption starts.
+	EncryptionBypass = "bypass"
+)
 
 // Interface is one live-capture interface.
 type Interface struct {
@@ -111,7 +162,22 @@ type Vars struct {
 
 // Outputs configures logging outputs.
 type Outputs struct {
-	EVE EVE `yaml:"eve"`
+	EVE  EVE  `yaml:"eve"`
+	Fast Fast `yaml:"fast"`
+}
+
+// Fast configures fast.log, Suricata's one-line-per-alert text log (its
+// "fast" output, with the same keys).
+type Fast struct {
+	// Enabled writes fast.log. Default false: EVE carries every alert
+	// with more context; enable it for tools that read fast.log.
+	Enabled bool `yaml:"enabled"`
+	// Filename is the file, relative to log-dir unless absolute. Default
+	// "fast.log".
+	Filename string `yaml:"filename"`
+	// Append keeps an existing file's lines and appends; false truncates it
+	// when the sensor starts. Default true, as Suricata.
+	Append bool `yaml:"append"`
 }
 
 // EVE configures the EVE JSON log.
@@ -135,15 +201,94 @@ const (
 	FiletypeUnixDgram  = "unix_dgram"
 )
 
-// EVETypes enables EVE event types. Every type defaults to enabled.
+// EVETypes enables EVE event types. Every type defaults to enabled, except
+// netflow.
 type EVETypes struct {
 	Alert   EVEAlert `yaml:"alert"`
 	Flow    bool     `yaml:"flow"`
 	HTTP    bool     `yaml:"http"`
 	DNS     EVEDNS   `yaml:"dns"`
 	TLS     bool     `yaml:"tls"`
+	SSH     bool     `yaml:"ssh"`
 	Anomaly bool     `yaml:"anomaly"`
 	Stats   EVEStats `yaml:"stats"`
+	Files   EVEFiles `yaml:"files"`
+	Drop    EVEDrop  `yaml:"drop"`
+	// Netflow writes two "netflow" events per ended flow, one per direction
+	// (Suricata's uni-directional flow records), besides or instead of the
+	// bi-directional flow event. Default false, as in Suricata's
+	// suricata.yaml.
+	Netflow bool      `yaml:"netflow"`
+	Engine  EVEEngine `yaml:"engine"`
+}
+
+// EVEEngine configures engine events: the sensor's own log messages (rule
+// load errors and warnings, ...) written to EVE with event_type "engine", as
+// Suricata writes its log to a logging output of type json. "engine: yes"
+// is short for "engine: {enabled: yes}".
+type EVEEngine struct {
+	// Enabled turns engine events on. Default false (unlike the other
+	// types): they are about the sensor, not the traffic.
+	Enabled bool `yaml:"enabled"`
+	// Level is the least severe message written: error, warning, notice,
+	// info or debug (Suricata's level names). Default (and "") info.
+	Level string `yaml:"level"`
+}
+
+// EVEFiles configures fileinfo events (Suricata's eve-log "files" type):
+// one per HTTP message body the parser tracks as a file. "files: no" is
+// short for "files: {enabled: no}".
+type EVEFiles struct {
+	// Enabled turns fileinfo events on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// ForceHash lists the checksums computed over every file and logged:
+	// md5, sha1 and/or sha256. Default none (hashing costs CPU per body
+	// byte).
+	ForceHash []string `yaml:"force-hash"`
+}
+
+// File hash names for EVEFiles.ForceHash.
+const (
+	HashMD5    = "md5"
+	HashSHA1   = "sha1"
+	HashSHA256 = "sha256"
+)
+
+// EVEDrop configures drop events: one per packet dropped in IPS mode
+// (ips.simulate), as Suricata's eve-log "drop" type. "drop: no" is short for
+// "drop: {enabled: no}".
+type EVEDrop struct {
+	// Enabled turns drop events on. Default true; they are written only in
+	// IPS mode.
+	Enabled bool `yaml:"enabled"`
+	// Alerts adds the alert that caused the drop as the event's "alert"
+	// object. Default false, as Suricata.
+	Alerts bool `yaml:"alerts"`
+	// Flows is DropFlowsStart (the default, as Suricata): of the packets
+	// dropped because their flow was dropped, log the first in each
+	// direction; every packet a rule dropped itself is logged. DropFlowsAll
+	// logs every dropped packet.
+	Flows string `yaml:"flows"`
+}
+
+// EVEDrop.Flows values.
+const (
+	DropFlowsStart = "start"
+	DropFlowsAll   = "all"
+)
+
+// IPS configures what drop and reject rules do.
+type IPS struct {
+	// Simulate runs the sensor as an inline IPS would, without forwarding
+	// anything (Suricata's --simulate-ips): a drop or reject rule drops the
+	// packet it matched, and the rest of its flow when the rule acts on the
+	// flow (IP-only, stream, transaction and app-layer-only rules, as
+	// Suricata decides); packets of a dropped flow are not inspected any
+	// more. Alerts of such rules say "blocked", drop events are written
+	// and stats count ips.accepted/blocked/rejected and the drop reasons.
+	// polder sends no TCP resets or ICMP errors for reject rules. Default
+	// false: as an IDS, drop rules alert ("allowed").
+	Simulate bool `yaml:"simulate"`
 }
 
 // EVEStats configures periodic stats events. "stats: no" is short for
@@ -234,6 +379,16 @@ type Stream struct {
 	// true (Suricata's default is false): a sensor started on a busy link
 	// and pcaps cut from longer captures are mostly mid-stream.
 	Midstream bool `yaml:"midstream"`
+	// Bypass bypasses a session once either direction reached
+	// reassembly.depth (Suricata's stream.bypass: the first side to reach
+	// it triggers the bypass). Default false.
+	Bypass bool `yaml:"bypass"`
+	// Inline inspects a request on the packet that completes it, as
+	// Suricata does inline (IPS). Default false: as Suricata in IDS mode,
+	// the request side of a transaction is inspected on the first packet
+	// from the client after the server acknowledged the request (or when
+	// the transaction ends), so alerts carry that packet.
+	Inline bool `yaml:"inline"`
 }
 
 // Reassembly bounds TCP reassembly.
@@ -261,9 +416,23 @@ type Defrag struct {
 
 // AppLayer configures application-layer parsers.
 type AppLayer struct {
-	HTTP HTTPParser `yaml:"http"`
-	DNS  DNSParser  `yaml:"dns"`
-	TLS  Parser     `yaml:"tls"`
+	HTTP HTTPParser      `yaml:"http"`
+	DNS  DNSParser       `yaml:"dns"`
+	TLS  EncryptedParser `yaml:"tls"`
+	SSH  EncryptedParser `yaml:"ssh"`
+}
+
+// EncryptedParser configures the parser of a protocol that turns encrypted
+// (TLS, SSH).
+type EncryptedParser struct {
+	// Enabled turns the parser on. Default true.
+	Enabled bool `yaml:"enabled"`
+	// EncryptionHandling is what happens once the session is encrypted
+	// (the first TLS application data record; SSH NEWKEYS from both
+	// sides): "track-only" (default) keeps parsing but stops content
+	// inspection, "full" inspects everything, "bypass" bypasses the flow
+	// (see capture.bypass). Suricata 8's setting of the same name.
+	EncryptionHandling string `yaml:"encryption-handling"`
 }
 
 // Decoder configures tunnel decoders.
@@ -352,15 +521,21 @@ func secs(n int) time.Duration { return time.Duration(n) * time.Second }
 func Default() *Config {
 	return &Config{
 		Vars: Vars{AddressGroups: DefaultAddressGroups(), PortGroups: DefaultPortGroups()},
-		Outputs: Outputs{EVE: EVE{
-			Enabled:  true,
-			Filetype: FiletypeRegular,
-			Filename: "eve.json",
-			Types: EVETypes{
-				Alert: EVEAlert{Enabled: true, Metadata: true}, Flow: true, HTTP: true, DNS: EVEDNS{Enabled: true, Requests: true, Responses: true}, TLS: true, Anomaly: true,
-				Stats: EVEStats{Enabled: true, Interval: 8 * time.Second, NullValues: true},
+		Outputs: Outputs{
+			EVE: EVE{
+				Enabled:  true,
+				Filetype: FiletypeRegular,
+				Filename: "eve.json",
+				Types: EVETypes{
+					Alert: EVEAlert{Enabled: true, Metadata: true}, Flow: true, HTTP: true, DNS: EVEDNS{Enabled: true, Requests: true, Responses: true}, TLS: true, SSH: true, Anomaly: true,
+					Stats:  EVEStats{Enabled: true, Interval: 8 * time.Second, NullValues: true},
+					Files:  EVEFiles{Enabled: true},
+					Drop:   EVEDrop{Enabled: true, Flows: DropFlowsStart},
+					Engine: EVEEngine{Level: "info"},
+				},
 			},
-		}},
+			Fast: Fast{Filename: "fast.log", Append: true},
+		},
 		Flow: Flow{
 			Memcap:            128 * MB,
 			HashSize:          65536,
@@ -386,9 +561,11 @@ func Default() *Config {
 		AppLayer: AppLayer{
 			HTTP: HTTPParser{Enabled: true, RequestBodyLimit: 100 * KB, ResponseBodyLimit: 100 * KB},
 			DNS:  DNSParser{Enabled: true},
-			TLS:  Parser{Enabled: true},
+			TLS:  EncryptedParser{Enabled: true, EncryptionHandling: EncryptionTrackOnly},
+			SSH:  EncryptedParser{Enabled: true, EncryptionHandling: EncryptionTrackOnly},
 		},
 		Decoder: Decoder{GTPU: Toggle{Enabled: true}},
+		Capture: Capture{Bypass: Bypass{Mode: BypassAuto, TableSize: 131072}},
 		Workers: 0,
 		LogDir:  ".",
 	}

@@ -34,6 +34,14 @@ func TestDefaultIsValid(t *testing.T) {
 		{"checksum", c.Capture.ChecksumValidation, false},
 		{"tcp established", c.Flow.Timeouts.TCP.Established, 600 * time.Second},
 		{"http body", c.AppLayer.HTTP.RequestBodyLimit, 100 * KB},
+		{"IDS, not IPS", c.IPS.Simulate, false},
+		{"drop events", c.Outputs.EVE.Types.Drop, EVEDrop{Enabled: true, Flows: DropFlowsStart}},
+		{"no netflow", c.Outputs.EVE.Types.Netflow, false},
+		{"fast.log off", c.Outputs.Fast.Enabled, false},
+		{"fast.log name", c.Outputs.Fast.Filename, "fast.log"},
+		{"fast.log appends", c.Outputs.Fast.Append, true},
+		{"fileinfo", c.Outputs.EVE.Types.Files.Enabled, true},
+		{"IDS inspection timing", c.Stream.Inline, false},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -93,6 +101,9 @@ func TestParseGood(t *testing.T) {
 		doc  string
 		want func(c *Config)
 	}{
+		{"engine shorthand", "outputs:\n  eve:\n    types:\n      engine: yes\n", func(c *Config) {
+			c.Outputs.EVE.Types.Engine.Enabled = true
+		}},
 		{"suricata booleans", "stream:\n  midstream: no\ncapture:\n  checksum-validation: yes\n", func(c *Config) {
 			c.Stream.Midstream = false
 			c.Capture.ChecksumValidation = true
@@ -125,6 +136,24 @@ func TestParseGood(t *testing.T) {
 			c.Outputs.EVE.Types.Stats.Enabled = false
 		}},
 		{"empty values keep defaults", "flow:\nstream:\n  memcap:\n", func(c *Config) {}},
+		{"simulated IPS", "ips:\n  simulate: yes\n", func(c *Config) { c.IPS.Simulate = true }},
+		{"drop events", "outputs:\n  eve:\n    types:\n      drop:\n        alerts: yes\n        flows: all\n      netflow: yes\n", func(c *Config) {
+			c.Outputs.EVE.Types.Drop = EVEDrop{Enabled: true, Alerts: true, Flows: DropFlowsAll}
+			c.Outputs.EVE.Types.Netflow = true
+		}},
+		{"drop off", "outputs:\n  eve:\n    types:\n      drop: no\n", func(c *Config) {
+			c.Outputs.EVE.Types.Drop.Enabled = false
+		}},
+		{"fast.log", "outputs:\n  fast:\n    enabled: yes\n    filename: /var/log/polder/alerts.log\n    append: no\n", func(c *Config) {
+			c.Outputs.Fast = Fast{Enabled: true, Filename: "/var/log/polder/alerts.log"}
+		}},
+		{"fileinfo with hashes", "outputs:\n  eve:\n    types:\n      files:\n        force-hash: [md5, sha256]\n", func(c *Config) {
+			c.Outputs.EVE.Types.Files.ForceHash = []string{"md5", "sha256"}
+		}},
+		{"fileinfo off", "outputs:\n  eve:\n    types:\n      files: no\n", func(c *Config) {
+			c.Outputs.EVE.Types.Files.Enabled = false
+		}},
+		{"inline", "stream:\n  inline: yes\n", func(c *Config) { c.Stream.Inline = true }},
 		{"anchors", "x: &t\n  new: 1\n", nil}, // unknown key x: see bad tests
 		{"app-layer", "app-layer:\n  http:\n    request-body-limit: 0\n  tls:\n    enabled: false\nworkers: 3\nlog-dir: /var/log/polder\n", func(c *Config) {
 			c.AppLayer.HTTP.RequestBodyLimit = 0
@@ -164,6 +193,9 @@ func TestParseBad(t *testing.T) {
 		{"unknown top-level key",
 			"flows:\n  memcap: 1mb\n",
 			[]string{`sensor.yaml:1: unknown key "flows" (did you mean "flow"?)`}},
+		{"engine log level",
+			"outputs:\n  eve:\n    types:\n      engine:\n        level: loud\n",
+			[]string{`sensor.yaml:5: outputs.eve.types.engine.level: "loud" is not a log level (want error, warning, notice, info or debug)`}},
 		{"unknown key without suggestion",
 			"stream:\n  zzzzzzzzzz: 1\n",
 			[]string{`sensor.yaml:2: unknown key "stream.zzzzzzzzzz"`}},
@@ -242,6 +274,21 @@ func TestParseBad(t *testing.T) {
 		{"stats interval zero",
 			"outputs:\n  eve:\n    types:\n      stats:\n        interval: 0s\n",
 			[]string{`sensor.yaml:5: outputs.eve.types.stats.interval: must be positive when stats events are enabled`}},
+		{"unknown hash",
+			"outputs:\n  eve:\n    types:\n      files:\n        force-hash: [md5, crc32, md5]\n",
+			[]string{
+				`sensor.yaml:5: outputs.eve.types.files.force-hash[1]: "crc32" is not a hash (want md5, sha1 or sha256)`,
+				`sensor.yaml:5: outputs.eve.types.files.force-hash[2]: "md5" is listed twice`,
+			}},
+		{"fast.log over eve.json",
+			"outputs:\n  fast:\n    enabled: yes\n    filename: eve.json\n",
+			[]string{`sensor.yaml:4: outputs.fast.filename: "eve.json" is also outputs.eve.filename: the two logs would interleave in one file`}},
+		{"fast.log without a name",
+			"outputs:\n  fast:\n    enabled: yes\n    filename: \"\"\n",
+			[]string{`sensor.yaml:4: outputs.fast.filename: empty, but outputs.fast.enabled is yes`}},
+		{"drop flows",
+			"outputs:\n  eve:\n    types:\n      drop:\n        flows: some\n",
+			[]string{`sensor.yaml:5: outputs.eve.types.drop.flows: "some" is not a drop flows mode (want start or all)`}},
 		{"defrag max-frags",
 			"defrag:\n  max-frags: 10\n",
 			[]string{`sensor.yaml:2: defrag.max-frags: 10 is below defrag.trackers 65535: each tracker needs at least one fragment`}},

@@ -28,6 +28,35 @@ func (c *Config) Validate() error {
 	if eve.Enabled && eve.Types.Stats.Enabled && eve.Types.Stats.Interval <= 0 {
 		v.errorf("outputs.eve.types.stats.interval", "must be positive when stats events are enabled")
 	}
+	if d := eve.Types.Drop; d.Enabled && d.Flows != DropFlowsStart && d.Flows != DropFlowsAll {
+		v.errorf("outputs.eve.types.drop.flows", "%q is not a drop flows mode (want start or all)", d.Flows)
+	}
+	switch strings.ToLower(eve.Types.Engine.Level) {
+	case "error", "warning", "notice", "info", "debug", "":
+	default:
+		v.errorf("outputs.eve.types.engine.level", "%q is not a log level (want error, warning, notice, info or debug)", eve.Types.Engine.Level)
+	}
+	seenHash := map[string]bool{}
+	for i, h := range eve.Types.Files.ForceHash {
+		key := fmt.Sprintf("outputs.eve.types.files.force-hash[%d]", i)
+		switch h {
+		case HashMD5, HashSHA1, HashSHA256:
+		default:
+			v.errorf(key, "%q is not a hash (want md5, sha1 or sha256)", h)
+			continue
+		}
+		if seenHash[h] {
+			v.errorf(key, "%q is listed twice", h)
+		}
+		seenHash[h] = true
+	}
+	fast := c.Outputs.Fast
+	if fast.Enabled && fast.Filename == "" {
+		v.errorf("outputs.fast.filename", "empty, but outputs.fast.enabled is yes")
+	}
+	if fast.Enabled && eve.Enabled && eve.Filetype == FiletypeRegular && fast.Filename == eve.Filename {
+		v.errorf("outputs.fast.filename", "%q is also outputs.eve.filename: the two logs would interleave in one file", fast.Filename)
+	}
 
 	f := c.Flow
 	v.positive("flow.memcap", int64(min(f.Memcap, 1<<62)))
@@ -51,6 +80,8 @@ func (c *Config) Validate() error {
 	if d.MaxFrags < d.Trackers {
 		v.errorf("defrag.max-frags", "%d is below defrag.trackers %d: each tracker needs at least one fragment", d.MaxFrags, d.Trackers)
 	}
+
+	c.validateBypass(&v)
 
 	if c.Workers < 0 {
 		v.errorf("workers", "%d is negative (0 means one per CPU)", c.Workers)
@@ -113,6 +144,28 @@ func (c *Config) validateCapture(v *validator) {
 		}
 		if ifc.Snaplen != 0 && (ifc.Snaplen < 64 || ifc.Snaplen > 262144) {
 			v.errorf(p+".snaplen", "%d bytes is out of range (0 for the MTU, or 64–262144)", ifc.Snaplen)
+		}
+	}
+}
+
+func (c *Config) validateBypass(v *validator) {
+	b := c.Capture.Bypass
+	switch b.Mode {
+	case BypassAuto, BypassOff, BypassLocal, BypassSocketFilter, BypassXDP:
+	default:
+		v.errorf("capture.bypass.mode", "%q is not a bypass mode (want auto, off, local, socket-filter or xdp)", b.Mode)
+	}
+	if b.TableSize < 1 || b.TableSize > 1<<24 {
+		v.errorf("capture.bypass.table-size", "%d flows is out of range (1–16777216)", b.TableSize)
+	}
+	for _, p := range []struct{ key, val string }{
+		{"app-layer.tls.encryption-handling", c.AppLayer.TLS.EncryptionHandling},
+		{"app-layer.ssh.encryption-handling", c.AppLayer.SSH.EncryptionHandling},
+	} {
+		switch p.val {
+		case EncryptionTrackOnly, EncryptionDefault, EncryptionFull, EncryptionBypass:
+		default:
+			v.errorf(p.key, "%q is not an encryption handling (want track-only, full or bypass)", p.val)
 		}
 	}
 }

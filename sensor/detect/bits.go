@@ -17,11 +17,43 @@ type FlowState struct {
 	bits       []uint32 // interned flowbit names that are set, unsorted (a flow has few)
 	ints       []flowInt
 	ipOnlyDone [2]bool
-	passed     bool      // a pass rule matched: no further inspection
-	payload    [2]uint64 // TCP payload bytes seen per direction (stream_size)
-	httpReqs   uint64    // HTTP requests whose request side was inspected (ids below)
-	tail       [2][]byte // last stream bytes per direction (streamTail)
+	passed     bool          // a pass rule matched: no further inspection
+	payload    [2]uint64     // TCP payload bytes seen per direction (stream_size)
+	httpReqs   uint64        // HTTP requests whose request side was inspected (ids below)
+	tail       [2]*tailState // per direction, allocated once the direction carries stream data
 	alerted    bool
+}
+
+// tailState is what stream inspection keeps of a direction's past: its
+// last bytes and the candidates found in them.
+type tailState struct {
+	n int // bytes in b
+	b [streamTail]byte
+	// cands are the stream signatures whose fast pattern was found in
+	// the data the tail was cut from: the candidates for a match that
+	// starts in the tail and ends in the next chunk. Without them
+	// (ncand -1: more than fit) the tail is prefiltered again.
+	ncand int
+	cands [maxTailCands]uint32
+}
+
+const maxTailCands = 8
+
+func (ts *tailState) bytes() []byte { return ts.b[:ts.n] }
+
+func (ts *tailState) setCands(ids []uint32) {
+	if len(ids) > maxTailCands {
+		ts.ncand = -1
+		return
+	}
+	ts.ncand = copy(ts.cands[:], ids)
+}
+
+// push makes the tail the last streamTail bytes of tail + data.
+func (ts *tailState) push(data []byte) {
+	keep := min(ts.n, max(streamTail-len(data), 0))
+	copy(ts.b[:], ts.b[ts.n-keep:ts.n])
+	ts.n = keep + copy(ts.b[keep:], data[max(len(data)-streamTail, 0):])
 }
 
 type flowInt struct {
@@ -33,7 +65,12 @@ type flowInt struct {
 func (s *FlowState) Reset() {
 	s.bits = s.bits[:0]
 	s.ints = s.ints[:0]
-	tail := [2][]byte{s.tail[0][:0], s.tail[1][:0]}
+	tail := s.tail
+	for _, ts := range tail {
+		if ts != nil {
+			ts.n, ts.ncand = 0, 0
+		}
+	}
 	*s = FlowState{bits: s.bits, ints: s.ints, tail: tail}
 }
 
@@ -134,7 +171,7 @@ type bitOp struct {
 }
 
 func (c *compiler) compileBits(s *Sig) *compileError {
-	for _, b := range s.Rule.Bits {
+	for _, b := range s.rule.Bits {
 		if b.Cmd == "noalert" {
 			s.noalert = true
 			continue
@@ -172,7 +209,7 @@ func (c *compiler) compileBits(s *Sig) *compileError {
 			s.bitSets = append(s.bitSets, op)
 		}
 	}
-	for _, fi := range s.Rule.Flowints {
+	for _, fi := range s.rule.Flowints {
 		op, err := compileFlowint(fi)
 		if err != nil {
 			return refuse("flowint", fi.Pos, "%v", err)

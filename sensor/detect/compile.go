@@ -96,8 +96,9 @@ var buffers = map[string]struct {
 
 	"tls.sni": {applayer.ProtoTLS, sideRequest}, "ja3.hash": {applayer.ProtoTLS, sideRequest},
 	"ja3.string": {applayer.ProtoTLS, sideRequest}, "ja4.hash": {applayer.ProtoTLS, sideRequest},
-	"tls.alpn":         {applayer.ProtoTLS, sideRequest},
-	"tls.cert_subject": {applayer.ProtoTLS, sideResponse}, "tls.cert_issuer": {applayer.ProtoTLS, sideResponse},
+	"tls.alpn":           {applayer.ProtoTLS, sideBoth}, // the client's offers to server, the server's choice to client
+	"tls.subjectaltname": {applayer.ProtoTLS, sideResponse},
+	"tls.cert_subject":   {applayer.ProtoTLS, sideResponse}, "tls.cert_issuer": {applayer.ProtoTLS, sideResponse},
 	"tls.cert_serial": {applayer.ProtoTLS, sideResponse}, "tls.cert_fingerprint": {applayer.ProtoTLS, sideResponse},
 	"tls.certs": {applayer.ProtoTLS, sideResponse}, "ja3s.hash": {applayer.ProtoTLS, sideResponse},
 	"ja3s.string": {applayer.ProtoTLS, sideResponse},
@@ -106,7 +107,7 @@ var buffers = map[string]struct {
 // compileSig turns one rule into a signature. An error refuses the rule;
 // a Sig with inactive set loads but is never evaluated.
 func (c *compiler) compileSig(r *rules.Rule) (*Sig, *compileError) {
-	s := &Sig{Rule: r, fp: -1, bidir: r.Dir == rules.DirBoth}
+	s := &Sig{Rule: c.metaOf(r), rule: r, fp: -1, bidir: r.Dir == rules.DirBoth}
 	var unparsed bool
 	s.l4, s.app, unparsed = headerProto(r.Protocol)
 	if unparsed {
@@ -159,34 +160,46 @@ func (c *compiler) compileSig(r *rules.Rule) (*Sig, *compileError) {
 		return nil, e
 	}
 	s.pickFastPattern()
+	s.actsOnFlow = s.flowScoped(r)
 	s.slim()
 	return s, nil
 }
 
 // slim drops what only compiling needed: the rule's options, match lists
-// and raw text (most of a loaded ruleset's memory), keeping the fields
-// alerts and reports use, copied so they do not pin the rule text.
+// and raw text (most of a loaded ruleset's memory).
 func (s *Sig) slim() {
-	r := s.Rule
-	k := &rules.Rule{
-		File: r.File, Pos: r.Pos, Action: r.Action, Protocol: strings.Clone(r.Protocol), Dir: r.Dir,
-		Msg: strings.Clone(r.Msg), SID: r.SID, Rev: r.Rev, GID: r.GID,
-		Classtype: strings.Clone(r.Classtype), Priority: r.Priority, Target: strings.Clone(r.Target),
-		Noalert: r.Noalert, Bypass: r.Bypass,
-	}
-	for _, m := range r.Metadata {
-		k.Metadata = append(k.Metadata, rules.Metadata{Key: strings.Clone(m.Key), Value: strings.Clone(m.Value)})
-	}
-	for _, ref := range r.References {
-		k.References = append(k.References, rules.Reference{System: strings.Clone(ref.System), ID: strings.Clone(ref.ID)})
-	}
-	s.Rule = k
+	s.rule = nil
 	for i := range s.bufs {
 		s.bufs[i].src = nil
 	}
 	if s.fpBytes != nil {
 		s.fpBytes = bytes.Clone(s.fpBytes)
 	}
+}
+
+// metaOf copies what a signature keeps of r, so that it does not pin the
+// rule's text; repeated strings (metadata keys and values, classtypes)
+// are shared.
+func (c *compiler) metaOf(r *rules.Rule) *RuleMeta {
+	k := &RuleMeta{
+		File: r.File, Pos: r.Pos, Action: r.Action, Protocol: c.str(r.Protocol), Dir: r.Dir,
+		Msg: strings.Clone(r.Msg), SID: r.SID, Rev: r.Rev, GID: r.GID,
+		Classtype: c.str(r.Classtype), Priority: r.Priority, Target: c.str(r.Target),
+		Noalert: r.Noalert, Bypass: r.Bypass,
+	}
+	if len(r.Metadata) > 0 {
+		k.Metadata = make([]rules.Metadata, len(r.Metadata))
+		for i, m := range r.Metadata {
+			k.Metadata[i] = rules.Metadata{Key: c.str(m.Key), Value: c.str(m.Value)}
+		}
+	}
+	if len(r.References) > 0 {
+		k.References = make([]rules.Reference, len(r.References))
+		for i, ref := range r.References {
+			k.References[i] = rules.Reference{System: c.str(ref.System), ID: strings.Clone(ref.ID)}
+		}
+	}
+	return k
 }
 
 func (c *compiler) addr(a rules.Address) (*ipset.Set, error) {
@@ -218,7 +231,7 @@ func (c *compiler) port(p rules.Port) (*ipset.PortSet, error) {
 // compileBufs compiles every buffer's match list. Legacy urilen becomes a
 // bsize on the URI buffer it measures.
 func (c *compiler) compileBufs(s *Sig) *compileError {
-	r := s.Rule
+	r := s.rule
 	vm := inspect.NewVarMap()
 	bufs := r.Buffers
 	for _, m := range r.Packet {
@@ -262,7 +275,7 @@ func (c *compiler) compileBufs(s *Sig) *compileError {
 
 // classify decides where the signature is inspected.
 func (s *Sig) classify() *compileError {
-	r := s.Rule
+	r := s.rule
 	hasPkt, hasTx := false, false
 	for _, b := range s.bufs {
 		switch b.name {
@@ -356,7 +369,8 @@ var (
 
 // pickFastPattern chooses the content the prefilter looks for: the one
 // marked fast_pattern, else the longest positive content (the rarest, as a
-// rule of thumb), preferring transaction buffers over pkt_data.
+// rule of thumb), preferring transaction buffers over pkt_data; of it, the
+// fast_pattern:chop piece or the first maxFastPattern bytes.
 func (s *Sig) pickFastPattern() {
 	best, bestLen := -1, 0
 	var bestC *rules.Content
@@ -392,9 +406,15 @@ func (s *Sig) pickFastPattern() {
 	if bestC.FastPatternChop && bestC.ChopOffset+bestC.ChopLen <= len(p) && bestC.ChopLen > 0 {
 		p = p[bestC.ChopOffset : bestC.ChopOffset+bestC.ChopLen]
 	}
-	s.fpBytes = p
+	// A piece of the content is enough to select candidates (exact
+	// evaluation checks all of it); a bounded pattern length bounds how
+	// much of a stream chunk's past Thread.Stream rescans.
+	s.fpBytes = p[:min(len(p), maxFastPattern)]
 	s.fpNocase = bestC.Nocase
 }
+
+// maxFastPattern is the longest fast pattern the prefilters look for.
+const maxFastPattern = 32
 
 // protoFits reports whether the signature's IP protocol fits a packet's.
 func (s *Sig) protoFits(ipProto uint8) bool {

@@ -68,7 +68,7 @@ func (c *cond) txOnly() bool {
 // not produce mark the signature inactive instead of refusing it, so the
 // ruleset still loads whole and the reason is reported.
 func (c *compiler) compileConds(s *Sig) *compileError {
-	for _, m := range s.Rule.Packet {
+	for _, m := range s.rule.Packet {
 		switch m := m.(type) {
 		case *rules.Compare:
 			op, ok := compareOps[m.Name]
@@ -87,6 +87,12 @@ func (c *compiler) compileConds(s *Sig) *compileError {
 			if m.Name == "prefilter" {
 				continue // a hint to use this keyword as the prefilter; every rule here has one
 			}
+			if m.Name == "config" {
+				if why := s.compileConfig(m.Value); why != "" && s.inactive == "" {
+					s.inactive = why
+				}
+				continue
+			}
 			cd, inactive, err := compileKeyword(m)
 			if err != nil {
 				return refuse(m.Name, m.Pos, "%v", err)
@@ -103,6 +109,32 @@ func (c *compiler) compileConds(s *Sig) *compileError {
 		}
 	}
 	return nil
+}
+
+// compileConfig reads the config keyword (Suricata's conditional
+// logging): "logging disable, type tx, scope tx", the one form Suricata
+// implements, is kept as Sig.logTxOff; other forms leave the signature
+// inactive, with the reason returned.
+func (s *Sig) compileConfig(v string) string {
+	var subsys, action, typ, scope string
+	for i, part := range strings.Split(v, ",") {
+		f := strings.Fields(part)
+		switch {
+		case i == 0 && len(f) == 2:
+			subsys, action = f[0], f[1]
+		case len(f) == 2 && f[0] == "type":
+			typ = f[1]
+		case len(f) == 2 && f[0] == "scope":
+			scope = f[1]
+		default:
+			return "config " + strings.TrimSpace(v) + " is not understood"
+		}
+	}
+	if subsys != "logging" || action != "disable" || typ != "tx" || scope != "tx" {
+		return "config " + strings.TrimSpace(v) + " is not implemented (only logging disable, type tx, scope tx)"
+	}
+	s.logTxOff = true
+	return ""
 }
 
 var compareOps = map[string]condOp{

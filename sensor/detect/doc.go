@@ -17,6 +17,10 @@
 //     file.data) once per HTTP transaction, DNS message and TLS handshake,
 //     with the request and response buffers of the transaction.
 //
+// In simulated IPS mode (Options.IPS) a Thread also gathers what the
+// matches' drop and reject actions ask of the packet (Thread.TakeDrop, see
+// Drop and Sig.DropsFlow); the pipeline carries it out.
+//
 // An Engine is immutable and shared by every worker; each worker owns a
 // Thread (scratch space, candidate lists, the alerts of the current call).
 // Per-flow state (flowbits, flowints, what has been inspected) is a

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/polder-nsm/polder/sensor/applayer"
@@ -28,12 +29,18 @@ type Options struct {
 	Thresholds []rules.ThresholdEntry
 	MPM        mpm.Options
 	PCRE       pcre.Options
-	// IPS makes drop and reject rules report "blocked" (Suricata's
-	// --simulate-ips); the sensor itself never drops.
+	// IPS is simulated IPS mode (Suricata's --simulate-ips): drop rules
+	// report "blocked" and the actions of drop and reject rules are
+	// handed to the pipeline (Thread.TakeDrop), which drops packets and
+	// flows.
 	IPS bool
 	// ParseRefused is how many rules the loader refused before Compile;
 	// Stats.Refused includes them.
 	ParseRefused int
+	// Consume lets Compile empty the set (rules.Set.TakeRules) and drop
+	// each rule's syntax tree once compiled, which lowers the peak memory
+	// of loading a large ruleset.
+	Consume bool
 }
 
 func (o *Options) inspect() inspect.Options { return inspect.Options{PCRE: o.PCRE} }
@@ -88,6 +95,10 @@ type group struct {
 	always []uint32
 	mpm    mpm.Matcher
 	slot   int
+	// maxPat is the length of the longest fast pattern in mpm: a pattern
+	// split between two stream chunks lies within maxPat-1 bytes of the
+	// boundary.
+	maxPat int
 }
 
 // view is one transaction buffer as signatures see it: name, the side of
@@ -157,6 +168,20 @@ type compiler struct {
 	opts  Options
 	addrs map[string]*ipset.Set
 	ports map[string]*ipset.PortSet
+	strs  map[string]string // one copy of each meta string (metadata repeats across rules)
+}
+
+// str returns the compiler's copy of s, which does not pin the rule text.
+func (c *compiler) str(s string) string {
+	if v, ok := c.strs[s]; ok {
+		return v
+	}
+	if c.strs == nil {
+		c.strs = map[string]string{}
+	}
+	v := strings.Clone(s)
+	c.strs[v] = v
+	return v
 }
 
 // Compile compiles the rules of set. Rules the engine cannot evaluate are
@@ -170,7 +195,14 @@ func Compile(set *rules.Set, opts Options) (*Engine, rules.ErrorList) {
 	e := &Engine{opts: opts}
 	c := &compiler{opts: opts, addrs: map[string]*ipset.Set{}, ports: map[string]*ipset.PortSet{}}
 	var errs rules.ErrorList
-	for _, r := range set.Rules {
+	rs := set.Rules
+	if opts.Consume {
+		rs = set.TakeRules()
+	}
+	for i, r := range rs {
+		if opts.Consume {
+			rs[i] = nil // the compiled signature keeps what it needs
+		}
 		s, ce := c.compileSig(r)
 		if ce != nil {
 			pos := ce.pos
@@ -312,11 +344,21 @@ func (e *Engine) build() error {
 			for _, cx := range s.pktCtxs() {
 				for _, d := range s.sigDirs() {
 					g := e.pkt[cx][d]
-					if s.fp < 0 {
+					if s.fp < 0 || len(s.fpBytes) <= shortPattern {
 						g.always = append(g.always, s.ID)
 						continue
 					}
 					pktB[cx][d].Add(mpm.Pattern{ID: s.ID, Bytes: s.fpBytes, Nocase: s.fpNocase})
+					g.maxPat = max(g.maxPat, len(s.fpBytes))
+					if cx == ctxTCPPkt {
+						// The stream prefilter also finds the TCP packet
+						// signatures' patterns: a chunk that is the
+						// packet's payload is scanned once for both (see
+						// Thread.Stream).
+						pktB[ctxTCPStream][d].Add(mpm.Pattern{ID: s.ID, Bytes: s.fpBytes, Nocase: s.fpNocase})
+						sg := e.pkt[ctxTCPStream][d]
+						sg.maxPat = max(sg.maxPat, len(s.fpBytes))
+					}
 				}
 			}
 		case kindTx:
@@ -333,12 +375,13 @@ func (e *Engine) build() error {
 					case sideResponse:
 						side = flow.ToClient
 					}
-					key := fmt.Sprintf("%s|%d|%s", b.name, side, b.prog.TransformKey())
+					name := viewName(s.app, b.name, side)
+					key := fmt.Sprintf("%s|%d|%s", name, side, b.prog.TransformKey())
 					vi, ok := viewIdx[key]
 					if !ok {
 						vi = len(e.views)
 						viewIdx[key] = vi
-						v := view{name: b.name, side: side, key: key}
+						v := view{name: name, side: side, key: key}
 						if b.prog.HasTransforms() {
 							v.xform = b.prog
 						}
@@ -399,6 +442,25 @@ func (e *Engine) build() error {
 	}
 	e.ipOnly.build()
 	return nil
+}
+
+// shortPattern is the length up to which a packet or stream signature's
+// fast pattern is not prefiltered: one or two bytes occur in nearly every
+// payload, so scanning for them costs a pass over every byte to select
+// signatures that are candidates anyway.
+const shortPattern = 2
+
+// viewName returns the name of the buffer a view fetches: buffers that
+// are the same bytes under two names share one view, so they are fetched
+// and prefiltered once (HTTP's file.data is the body of its side).
+func viewName(app applayer.Proto, name string, side flow.Direction) string {
+	if name == "file.data" && app == applayer.ProtoHTTP {
+		if side == flow.ToServer {
+			return "http.request_body"
+		}
+		return "http.response_body"
+	}
+	return name
 }
 
 func incr(m map[string]int, k string) map[string]int {

@@ -26,10 +26,9 @@ func (k kind) String() string {
 // Sig is one compiled rule. Its exported fields describe the alert; the
 // rest is what evaluation needs. A Sig is immutable.
 type Sig struct {
-	// Rule holds the rule's header and meta keywords (msg, sid, rev, gid,
-	// classtype, priority, reference, metadata, target); its options and
+	// Rule is what alerts and reports need of the rule; its options and
 	// match lists are dropped once compiled.
-	Rule     *rules.Rule
+	Rule     *RuleMeta
 	ID       uint32 // position in the Engine's evaluation order
 	Category string // classtype description; "" when the rule has none
 	Severity int    // priority: the rule's, else its classtype's, else 3
@@ -60,7 +59,10 @@ type Sig struct {
 
 	noalert bool
 	bypass  bool
-	thr     threshold.Sig
+	// logTxOff: config:logging disable, type tx, scope tx — a match stops
+	// the transaction from being logged (Thread.TxLogDisabled).
+	logTxOff bool
+	thr      threshold.Sig
 
 	// fp is the index in bufs of the buffer holding the fast pattern, -1
 	// when the signature has none (it is then evaluated on every
@@ -69,7 +71,36 @@ type Sig struct {
 	fpBytes  []byte
 	fpNocase bool
 
-	inactive string // why the rule can never match here ("" when it can)
+	inactive string      // why the rule can never match here ("" when it can)
+	rule     *rules.Rule // the rule being compiled; nil afterwards
+
+	// actsOnFlow: the signature's drop or pass action applies to the whole
+	// flow whatever it matched on (see DropsFlow).
+	actsOnFlow bool
+}
+
+// RuleMeta is the part of a rule a compiled signature keeps: its header
+// words and meta keywords (msg, sid, rev, gid, classtype, priority,
+// reference, metadata, target), with the names and types of rules.Rule.
+// A whole rules.Rule is about 760 bytes, most of them options and match
+// lists; ET Open has 25,000 rules.
+type RuleMeta struct {
+	File       string
+	Pos        rules.Pos
+	Action     rules.Action
+	Protocol   string
+	Dir        rules.Direction
+	Msg        string
+	SID        uint32
+	Rev        uint32
+	GID        uint32
+	Classtype  string
+	Priority   int
+	Target     string
+	Noalert    bool
+	Bypass     bool
+	References []rules.Reference
+	Metadata   []rules.Metadata
 }
 
 // sigBuf is one buffer of a signature with its compiled match program.

@@ -29,13 +29,18 @@ type Input struct {
 	// Dir (the app layer found the client to be the key's destination and
 	// the swap is still pending while the stream is being processed).
 	Swapped bool
+	// Seq numbers the packet being processed (0: unknown). The stream
+	// chunks delivered while a packet is processed and the packet itself
+	// carry the same Seq, which lets a chunk that is the packet's payload
+	// be prefiltered once for stream and packet signatures.
+	Seq uint64
 }
 
 // Alert is one signature match to report. Its slices are valid until the
 // next call on the Thread.
 type Alert struct {
 	Sig              *Sig
-	Blocked          bool // IPS mode and a drop/reject rule
+	Blocked          bool // EVE action "blocked": a reject rule, or a drop rule in IPS mode
 	Time             time.Time
 	Src, Dst         netip.Addr // of the packet or data that matched
 	SrcPort, DstPort uint16
@@ -84,6 +89,17 @@ type Thread struct {
 	viewOwn   [][][]byte // copies of transformed instances
 	headerBuf []byte     // storage of composed header instances
 	win       []byte     // stream tail + chunk being inspected
+	edge      []byte     // stream tail + the start of the chunk: patterns across the boundary
+	// pktHits are the TCP packet signatures the stream prefilter found in
+	// a chunk equal to the payload of packet pktSeq travelling in pktDir;
+	// Packet uses them instead of scanning the payload again.
+	pktHits []uint32
+	pktSeq  uint64
+	pktDir  flow.Direction
+
+	drop Drop // IPS verdict of the matches since the last TakeDrop; see verdict.go
+
+	txLogOff bool // a config rule disabled logging of the transaction inspected last
 
 	Counters Counters
 }
@@ -227,7 +243,14 @@ func (t *Thread) Packet(in *Input) {
 			}
 		}
 	}
-	g := e.pkt[pktCtxOf(p.IPProto)][in.Dir]
+	cx := pktCtxOf(p.IPProto)
+	g := e.pkt[cx][in.Dir]
+	if cx == ctxTCPPkt && in.Seq != 0 && t.pktSeq == in.Seq && t.pktDir == in.Dir {
+		t.pktSeq = 0
+		t.hits = append(append(t.hits[:0], t.pktHits...), g.always...)
+		t.evaluate(g, in, src, dst, sp, dp, p.Payload, 0, false, t.hits)
+		return
+	}
 	t.run(g, in, src, dst, sp, dp, p.Payload, 0, false)
 }
 
@@ -239,6 +262,12 @@ func (t *Thread) Packet(in *Input) {
 const streamTail = 256
 
 // Stream inspects a chunk of reassembled TCP data travelling in in.Dir.
+//
+// The chunk is prefiltered once for the stream signatures and the TCP
+// packet signatures together; when it is the payload of the packet being
+// processed, the packet signatures' candidates are kept for Packet. The
+// earlier tail and the first bytes of the chunk are prefiltered again for
+// stream signatures whose patterns lie in the tail or across the boundary.
 func (t *Thread) Stream(in *Input, data []byte) {
 	t.alerts = t.alerts[:0]
 	t.cur = txSource{}
@@ -249,42 +278,125 @@ func (t *Thread) Stream(in *Input, data []byte) {
 	if g == nil || (g.mpm == nil && len(g.always) == 0) {
 		return
 	}
-	src, dst, sp, dp := flowAddrs(in)
-	window, tail := data, 0
 	st := in.State
+	var ts *tailState
 	if st != nil {
-		if tl := st.tail[in.Dir]; len(tl) > 0 {
-			t.win = append(append(t.win[:0], tl...), data...)
-			window, tail = t.win, len(tl)
+		if ts = st.tail[in.Dir]; ts == nil {
+			ts = new(tailState) // once per flow direction with data
+			st.tail[in.Dir] = ts
 		}
 	}
-	t.run(g, in, src, dst, sp, dp, window, tail, true)
-	if st != nil {
-		if st.tail[in.Dir] == nil {
-			st.tail[in.Dir] = make([]byte, 0, streamTail) // once per flow direction with data
+	var tl []byte
+	if ts != nil {
+		tl = ts.bytes()
+	}
+	t.hits = t.hits[:0]
+	if g.mpm != nil && len(data) > 0 {
+		t.newEpoch()
+		t.hits = t.dedupe(g.mpm.Scan(t.scratch[g.slot], data, t.hits))
+		t.splitPacketHits(in, data)
+		nChunk := len(t.hits)
+		if len(tl) > 0 {
+			// Patterns across the boundary lie within maxPat-1 bytes of
+			// it; those wholly in the tail were found in the data the
+			// tail was cut from, and were kept as its candidates (else
+			// the whole tail is scanned again).
+			from := 0
+			if ts.ncand >= 0 {
+				from = max(len(tl)-(g.maxPat-1), 0)
+			}
+			edge := append(append(t.edge[:0], tl[from:]...), data[:min(len(data), max(g.maxPat-1, 0))]...)
+			t.edge = edge
+			n := len(t.hits)
+			t.hits = g.mpm.Scan(t.scratch[g.slot], edge, t.hits)
+			if ts.ncand > 0 {
+				t.hits = append(t.hits, ts.cands[:ts.ncand]...)
+			}
+			t.hits = append(t.hits[:n], t.dedupe(t.hits[n:])...)
+			t.hits = t.keepKind(t.hits, n, kindStream)
 		}
-		st.tail[in.Dir] = append(st.tail[in.Dir][:0], window[max(len(window)-streamTail, 0):]...)
+		if ts != nil {
+			// The next tail: within data when it is that long, else it
+			// keeps part of this tail.
+			keep := t.hits
+			if len(data) >= streamTail {
+				keep = t.hits[:nChunk]
+			}
+			ts.setCands(keep)
+		}
+	}
+	t.hits = append(t.hits, g.always...)
+	if len(t.hits) > 0 {
+		src, dst, sp, dp := flowAddrs(in)
+		window := data
+		if len(tl) > 0 {
+			t.win = append(append(t.win[:0], tl...), data...)
+			window = t.win
+		}
+		t.evaluate(g, in, src, dst, sp, dp, window, len(tl), true, t.hits)
+	}
+	if ts != nil {
+		ts.push(data)
 	}
 }
 
-// run evaluates a packet or stream group on data; the first tail bytes of
-// data were inspected before (see streamTail).
+// splitPacketHits moves the TCP packet signatures out of t.hits, found by
+// the stream prefilter in data; when data is the payload of the packet
+// being processed they are kept for Packet.
+func (t *Thread) splitPacketHits(in *Input, data []byte) {
+	t.pktSeq = 0
+	p := in.Packet
+	keep := in.Seq != 0 && !in.Swapped && p != nil && p.IPProto == decode.IPProtoTCP &&
+		len(p.Payload) == len(data) && string(p.Payload) == string(data)
+	t.pktHits = t.pktHits[:0]
+	out := t.hits[:0]
+	for _, id := range t.hits {
+		if t.eng.sigs[id].kind == kindStream {
+			out = append(out, id)
+		} else if keep {
+			t.pktHits = append(t.pktHits, id)
+		}
+	}
+	t.hits = out
+	if keep {
+		t.pktSeq, t.pktDir = in.Seq, in.Dir
+	}
+}
+
+// keepKind drops the ids after hits[from] whose signature is not of kind k.
+func (t *Thread) keepKind(hits []uint32, from int, k kind) []uint32 {
+	out := hits[:from]
+	for _, id := range hits[from:] {
+		if t.eng.sigs[id].kind == k {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// run evaluates a packet group on data.
 func (t *Thread) run(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, data []byte, tail int, stream bool) {
 	if g == nil || (g.mpm == nil && len(g.always) == 0) {
 		return
 	}
-	t.Counters.Inspections++
 	t.hits = t.hits[:0]
 	if g.mpm != nil && len(data) > 0 {
 		t.hits = g.mpm.Scan(t.scratch[g.slot], data, t.hits)
 	}
 	t.hits = append(t.hits, g.always...)
-	if len(t.hits) == 0 {
+	t.evaluate(g, in, src, dst, sp, dp, data, tail, stream, t.hits)
+}
+
+// evaluate checks the candidate signatures hits of group g exactly on
+// data, whose first tail bytes were inspected before (see streamTail).
+func (t *Thread) evaluate(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, data []byte, tail int, stream bool, hits []uint32) {
+	t.Counters.Inspections++
+	if len(hits) == 0 {
 		return
 	}
-	slices.Sort(t.hits)
+	slices.Sort(hits)
 	e := t.eng
-	for _, id := range t.hits {
+	for _, id := range hits {
 		s := e.sigs[id]
 		t.Counters.Candidates++
 		// The new data alone first: offset and depth count from the start
@@ -303,12 +415,14 @@ func (t *Thread) run(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, da
 	}
 }
 
-// matchHeader checks addresses and ports, both ways for <> rules.
+// matchHeader checks addresses and ports, both ways for <> rules. Ports
+// first: they are cheaper to test and reject most prefilter candidates
+// (a pattern found in traffic to a port other than the rule's).
 func (s *Sig) matchHeader(src, dst netip.Addr, sp, dp uint16) bool {
-	if s.src.Contains(src) && s.dst.Contains(dst) && s.sp.Contains(sp) && s.dp.Contains(dp) {
+	if s.sp.Contains(sp) && s.dp.Contains(dp) && s.src.Contains(src) && s.dst.Contains(dst) {
 		return true
 	}
-	return s.bidir && s.src.Contains(dst) && s.dst.Contains(src) && s.sp.Contains(dp) && s.dp.Contains(sp)
+	return s.bidir && s.sp.Contains(dp) && s.dp.Contains(sp) && s.src.Contains(dst) && s.dst.Contains(src)
 }
 
 // matchFlow checks the flow keyword and the application protocol.
@@ -369,7 +483,7 @@ func (t *Thread) matched(s *Sig, in *Input, src, dst netip.Addr, sp, dp uint16, 
 	t.sh.applyBits(s, in.State, src, dst, in.Now)
 	if s.bypass && in.Flow != nil {
 		t.Counters.Bypass++
-		in.Flow.SetFlag(flow.FlagBypassed)
+		in.Flow.SetFlag(flow.FlagWantBypass) // the pipeline bypasses the flow (pipeline/bypass.go)
 	}
 	if s.Rule.Action == rules.ActionPass {
 		if in.State != nil {
@@ -378,10 +492,17 @@ func (t *Thread) matched(s *Sig, in *Input, src, dst netip.Addr, sp, dp uint16, 
 		}
 		return true
 	}
-	if s.noalert {
+	if s.logTxOff && t.cur != (txSource{}) {
+		t.txLogOff = true
+	}
+	if s.noalert || s.Rule.Action == rules.ActionConfig {
+		t.noteAction(s, 0, stream)
 		return false
 	}
 	v, act := t.sh.thresh.Check(&s.thr, threshold.Event{Now: in.Now, Src: src, Dst: dst, FlowID: flowID(in.Flow)})
+	if v != threshold.Ignore {
+		t.noteAction(s, act, stream) // a suppressed match still drops
+	}
 	if v != threshold.Alert {
 		t.Counters.Suppressed++
 		return false
@@ -404,10 +525,7 @@ func (t *Thread) matched(s *Sig, in *Input, src, dst netip.Addr, sp, dp uint16, 
 	if act == 0 {
 		act = s.Rule.Action // rate_filter did not change it
 	}
-	switch act {
-	case rules.ActionDrop, rules.ActionReject, rules.ActionRejectSrc, rules.ActionRejectDst, rules.ActionRejectBoth:
-		a.Blocked = e.opts.IPS
-	}
+	a.Blocked = blocked(act, e.opts.IPS)
 	t.cur.fill(&a)
 	t.alerts = append(t.alerts, a)
 	return false

@@ -87,8 +87,15 @@ func (t *Thread) TLS(in *Input, s *tls.Session) {
 	t.txInspect(in, applayer.ProtoTLS, txSource{tls: s}, dirs)
 }
 
+// TxLogDisabled reports whether a signature with config:logging disable,
+// type tx, scope tx matched the transaction of the last HTTPRequest, HTTP,
+// DNS or TLS call: the caller then does not log that transaction, as
+// Suricata's conditional logging.
+func (t *Thread) TxLogDisabled() bool { return t.txLogOff }
+
 func (t *Thread) txInspect(in *Input, app applayer.Proto, src txSource, dirs []flow.Direction) {
 	t.alerts = t.alerts[:0]
+	t.txLogOff = false
 	if in.State != nil && in.State.passed || bypassed(in) {
 		return
 	}
@@ -275,7 +282,8 @@ func (t *Thread) fetch(v *view, out [][]byte) [][]byte {
 			t.headerBuf = own
 			return out
 		}
-		if b := httpBuffer(c.http, v.name, v.side); b != nil {
+		var b []byte
+		if b, t.headerBuf = httpBuffer(c.http, v.name, v.side, t.headerBuf); b != nil {
 			out = append(out, b)
 		}
 	case c.dns != nil:
@@ -285,7 +293,15 @@ func (t *Thread) fetch(v *view, out [][]byte) [][]byte {
 		case "tls.certs":
 			return append(out, c.tls.CertDER...)
 		case "tls.alpn":
+			if v.side == flow.ToClient {
+				if len(c.tls.ALPNServer) == 0 {
+					return out
+				}
+				return append(out, c.tls.ALPNServer)
+			}
 			return append(out, c.tls.ALPNClient...)
+		case "tls.subjectaltname":
+			return append(out, c.tls.SANs...)
 		}
 		if b := c.tls.Buffer(v.name); b != nil {
 			out = append(out, b)
@@ -295,8 +311,34 @@ func (t *Thread) fetch(v *view, out [][]byte) [][]byte {
 }
 
 // httpBuffer returns an HTTP buffer, including those the parser does not
-// compose itself.
-func httpBuffer(tx *http.Transaction, name string, side flow.Direction) []byte {
+// compose itself; those it composes are appended to own, returned
+// extended, so that the Thread reuses their memory.
+func httpBuffer(tx *http.Transaction, name string, side flow.Direction, own []byte) ([]byte, []byte) {
+	if name == "http.header_names" {
+		hs := tx.RequestHeaders
+		if side == flow.ToClient {
+			hs = tx.ResponseHeaders
+		}
+		if len(hs) == 0 {
+			return nil, own
+		}
+		start := len(own)
+		own = append(own, "\r\n"...)
+		for _, h := range hs {
+			own = append(append(own, h.Name...), "\r\n"...)
+		}
+		own = append(own, "\r\n"...)
+		return own[start:len(own):len(own)], own
+	}
+	switch name {
+	case "http.header", "http.start", "http.stat_code":
+		return tx.AppendBufferDir(own, name, side)
+	}
+	return httpField(tx, name, side), own
+}
+
+// httpField returns an HTTP buffer that needs no composing here.
+func httpField(tx *http.Transaction, name string, side flow.Direction) []byte {
 	hs := tx.RequestHeaders
 	if side == flow.ToClient {
 		hs = tx.ResponseHeaders
@@ -321,15 +363,6 @@ func httpBuffer(tx *http.Transaction, name string, side flow.Direction) []byte {
 		return header(tx.ResponseHeaders, "server")
 	case "http.location":
 		return header(tx.ResponseHeaders, "location")
-	case "http.header_names":
-		if len(hs) == 0 {
-			return nil
-		}
-		b := []byte("\r\n")
-		for _, h := range hs {
-			b = append(append(b, h.Name...), "\r\n"...)
-		}
-		return append(b, "\r\n"...)
 	case "http.request_header", "http.response_header":
 		return nil // multi-instance "name: value" buffers: not composed here
 	case "http.cookie":

@@ -60,10 +60,46 @@ type Flags uint8
 const (
 	FlagNoInspection Flags = 1 << iota // no stage needs the payload any more
 	FlagDepthReached                   // stream depth reached in both directions
-	FlagEncrypted                      // app layer saw encryption start (TLS, SSH)
-	FlagBypassed                       // packets are bypassed below the sensor
+	FlagEncrypted                      // app layer saw encryption start (TLS application data, SSH NEWKEYS both ways)
+	FlagBypassed                       // packets are bypassed (Flow.Bypass is set); set by Table.SetBypass only
 	FlagMidstream                      // picked up without a handshake
+	// FlagWantBypass asks for the flow to be bypassed: a rule's bypass
+	// keyword matched, or another stage decided the flow needs no more
+	// inspection. The pipeline decides when and how (Table.SetBypass);
+	// until then inspection goes on as before.
+	FlagWantBypass
 )
+
+// Bypass is how a flow's packets are kept away from inspection once the
+// sensor decided the flow needs none: EVE flow.bypass, and flow.state
+// "bypassed". Bypassed flows stay in the Table on their own timeout
+// (ProtoTimeouts.Bypassed) so their final record carries every packet.
+type Bypass uint8
+
+const (
+	BypassNone Bypass = iota
+	// BypassLocal: packets still reach the sensor, which counts them in
+	// the flow and drops them before stream, app-layer and detection
+	// (Suricata's local bypass).
+	BypassLocal
+	// BypassCapture: the capture layer below the sensor (an eBPF socket
+	// filter or XDP program) drops the flow's packets and counts them;
+	// the pipeline adds those counts to the flow. Packets that still
+	// arrive (in flight when the bypass was installed) are handled as
+	// local bypass.
+	BypassCapture
+)
+
+var bypassNames = [...]string{"", "local", "capture"}
+
+// String returns the EVE flow.bypass value: "local", "capture", or "" for
+// BypassNone.
+func (b Bypass) String() string {
+	if int(b) < len(bypassNames) {
+		return bypassNames[b]
+	}
+	return "unknown"
+}
 
 // EndReason says why a flow ended: EVE flow.reason.
 type EndReason uint8
@@ -116,7 +152,15 @@ type Flow struct {
 	list        uint8 // which timeout list the flow is on (listNone when free)
 	endReason   EndReason
 
-	Last int64 // packet time of the latest packet, Unix ns
+	// Bypass says whether and how the flow is bypassed; change it with
+	// Table.SetBypass, which moves the flow to the bypassed timeout. It
+	// fills what was padding, so Flow stays 176 bytes.
+	Bypass Bypass
+
+	// Last is the packet time of the latest packet, Unix ns. The owner may
+	// move it forward for packets the sensor did not see (a capture
+	// bypass's kernel counters), never back.
+	Last int64
 
 	Pkts  [2]uint64 // packets per Direction
 	Bytes [2]uint64 // captured frame bytes per Direction, as Suricata's flow bytes

@@ -10,9 +10,14 @@ import (
 // ProtoTimeouts are the idle timeouts of one protocol class per flow state,
 // in normal and in emergency mode (Suricata flow-timeouts.<proto>). A flow
 // ends when no packet was seen for the timeout of its current state.
+//
+// Bypassed applies to a flow whatever its state once it is bypassed
+// (Flow.Bypass); 0 means Suricata's 100 s, and EmergencyBypassed 0 means
+// 50 s.
 type ProtoTimeouts struct {
 	New, Established, Closed                            time.Duration
 	EmergencyNew, EmergencyEstablished, EmergencyClosed time.Duration
+	Bypassed, EmergencyBypassed                         time.Duration
 }
 
 // Timeouts holds ProtoTimeouts per protocol class. ICMP covers ICMPv4 and
@@ -25,13 +30,20 @@ type Timeouts struct {
 // DefaultTimeouts returns Suricata 7.0's built-in flow-timeouts (the values
 // of its default suricata.yaml).
 func DefaultTimeouts() Timeouts {
+	const s = time.Second
 	return Timeouts{
-		TCP:     ProtoTimeouts{60 * time.Second, 600 * time.Second, 60 * time.Second, 5 * time.Second, 100 * time.Second, 10 * time.Second},
-		UDP:     ProtoTimeouts{30 * time.Second, 300 * time.Second, 0, 10 * time.Second, 100 * time.Second, 0},
-		ICMP:    ProtoTimeouts{30 * time.Second, 300 * time.Second, 0, 10 * time.Second, 100 * time.Second, 0},
-		Default: ProtoTimeouts{30 * time.Second, 300 * time.Second, 0, 10 * time.Second, 100 * time.Second, 0},
+		TCP:     ProtoTimeouts{60 * s, 600 * s, 60 * s, 5 * s, 100 * s, 10 * s, defaultBypassed, defaultEmergencyBypassed},
+		UDP:     ProtoTimeouts{30 * s, 300 * s, 0, 10 * s, 100 * s, 0, defaultBypassed, defaultEmergencyBypassed},
+		ICMP:    ProtoTimeouts{30 * s, 300 * s, 0, 10 * s, 100 * s, 0, defaultBypassed, defaultEmergencyBypassed},
+		Default: ProtoTimeouts{30 * s, 300 * s, 0, 10 * s, 100 * s, 0, defaultBypassed, defaultEmergencyBypassed},
 	}
 }
+
+// Suricata's FLOW_DEFAULT_BYPASSED_TIMEOUT and its emergency value.
+const (
+	defaultBypassed          = 100 * time.Second
+	defaultEmergencyBypassed = 50 * time.Second
+)
 
 // TableOptions configures a Table. Every zero field means its documented
 // default.
@@ -74,19 +86,30 @@ type TableOptions struct {
 	Midstream bool
 }
 
-// protocol classes and lru lists: one list per class and State, ordered by
-// Last, so the head of each is the next to time out.
+// protocol classes and lru lists: one list per class and State, plus one
+// per class for bypassed flows (slot numStates), ordered by the time a flow
+// was queued, so the head of each is the next to time out.
 const (
 	classTCP = iota
 	classUDP
 	classICMP
 	classOther
 	numClasses
-	numStates   = 3
-	numLists    = numClasses * numStates
-	listNone    = 0xff
-	listRetired = numLists
+	numStates    = 3
+	slotBypassed = numStates
+	numSlots     = numStates + 1
+	numLists     = numClasses * numSlots
+	listNone     = 0xff
+	listRetired  = numLists
 )
+
+// listOf returns the timeout list f belongs on.
+func listOf(f *Flow) uint8 {
+	if f.Bypass != BypassNone {
+		return f.class*numSlots + slotBypassed
+	}
+	return f.class*numSlots + uint8(f.State)
+}
 
 type lru struct{ head, tail int32 }
 
@@ -129,6 +152,7 @@ type counters struct {
 	timeout                         uint64
 	emergEntered, emergOver         uint64
 	endState                        [numStates]uint64
+	endBypassed                     [BypassCapture + 1]uint64
 	endTCP                          [numTCPStates]uint64
 }
 
@@ -179,12 +203,20 @@ func NewTable(opts TableOptions) *Table {
 		if pt.New == 0 {
 			pt = def[c]
 		}
-		t.timeouts[0][c*numStates+int(StateNew)] = int64(pt.New)
-		t.timeouts[0][c*numStates+int(StateEstablished)] = int64(pt.Established)
-		t.timeouts[0][c*numStates+int(StateClosed)] = int64(pt.Closed)
-		t.timeouts[1][c*numStates+int(StateNew)] = int64(pt.EmergencyNew)
-		t.timeouts[1][c*numStates+int(StateEstablished)] = int64(pt.EmergencyEstablished)
-		t.timeouts[1][c*numStates+int(StateClosed)] = int64(pt.EmergencyClosed)
+		if pt.Bypassed == 0 {
+			pt.Bypassed = defaultBypassed
+		}
+		if pt.EmergencyBypassed == 0 {
+			pt.EmergencyBypassed = defaultEmergencyBypassed
+		}
+		t.timeouts[0][c*numSlots+int(StateNew)] = int64(pt.New)
+		t.timeouts[0][c*numSlots+int(StateEstablished)] = int64(pt.Established)
+		t.timeouts[0][c*numSlots+int(StateClosed)] = int64(pt.Closed)
+		t.timeouts[0][c*numSlots+slotBypassed] = int64(pt.Bypassed)
+		t.timeouts[1][c*numSlots+int(StateNew)] = int64(pt.EmergencyNew)
+		t.timeouts[1][c*numSlots+int(StateEstablished)] = int64(pt.EmergencyEstablished)
+		t.timeouts[1][c*numSlots+int(StateClosed)] = int64(pt.EmergencyClosed)
+		t.timeouts[1][c*numSlots+slotBypassed] = int64(pt.EmergencyBypassed)
 	}
 	return t
 }
@@ -373,7 +405,7 @@ func (t *Table) update(i int32, dir Direction, p *decode.Packet, now int64) {
 	}
 	// Relink only on a state change: activity within a list is picked up
 	// lazily by Expire (see there), which saves three cache misses here.
-	if l := f.class*numStates + uint8(f.State); l != f.list {
+	if l := listOf(f); l != f.list {
 		if f.list != listNone {
 			t.unlink(i)
 		}
@@ -479,13 +511,55 @@ func (t *Table) evict() bool {
 	return true
 }
 
+// SetBypass marks f bypassed as b (BypassNone clears it) and moves it to
+// the timeout list of its protocol class for bypassed flows: from now on it
+// ends after ProtoTimeouts.Bypassed without packets, whatever its TCP state,
+// as Suricata's bypassed flow states do. FlagBypassed follows b. f must
+// come from this table's Lookup and not have been emitted yet; a flow
+// already retired or evicted only records b (its end is decided). It does
+// not allocate.
+func (t *Table) SetBypass(f *Flow, b Bypass) {
+	f.Bypass = b
+	if b != BypassNone {
+		f.Flags |= FlagBypassed
+	} else {
+		f.Flags &^= FlagBypassed
+	}
+	i := t.index(f)
+	if i < 0 || f.list == listNone || f.list == listRetired {
+		return
+	}
+	if l := listOf(f); l != f.list {
+		t.unlink(i)
+		t.push(i, l)
+	}
+}
+
+// index returns the slab slot of f, or -1 when f is not one of t's flows.
+func (t *Table) index(f *Flow) int32 {
+	if len(t.flows) == 0 || f == nil {
+		return -1
+	}
+	size := unsafe.Sizeof(Flow{})
+	base := uintptr(unsafe.Pointer(&t.flows[0]))
+	p := uintptr(unsafe.Pointer(f))
+	if p < base || p >= base+uintptr(len(t.flows))*size || (p-base)%size != 0 {
+		return -1
+	}
+	return int32((p - base) / size)
+}
+
 // hasFree reports whether a slot is available without eviction.
 func (t *Table) hasFree() bool { return t.free >= 0 || int(t.fresh) < len(t.flows) }
 
 // release returns slot i to the free list after its flow was emitted.
 func (t *Table) release(i int32) {
 	f := &t.flows[i]
-	t.ctr.endState[f.State]++
+	if f.Bypass != BypassNone && int(f.Bypass) < len(t.ctr.endBypassed) {
+		t.ctr.endBypassed[f.Bypass]++ // Suricata's flow states local_bypassed, capture_bypassed
+	} else {
+		t.ctr.endState[f.State]++
+	}
 	if f.class == classTCP {
 		t.ctr.endTCP[f.TCPState]++
 	}
@@ -638,6 +712,8 @@ func (t *Table) Each(fn func(name string, v uint64)) {
 	fn("flow.end.state.new", c.endState[StateNew])
 	fn("flow.end.state.established", c.endState[StateEstablished])
 	fn("flow.end.state.closed", c.endState[StateClosed])
+	fn("flow.end.state.local_bypassed", c.endBypassed[BypassLocal])
+	fn("flow.end.state.capture_bypassed", c.endBypassed[BypassCapture])
 	for s, name := range endTCPNames {
 		fn(name, c.endTCP[s])
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/polder-nsm/polder/sensor/applayer"
 	"github.com/polder-nsm/polder/sensor/applayer/dns"
 	"github.com/polder-nsm/polder/sensor/applayer/http"
+	"github.com/polder-nsm/polder/sensor/applayer/ssh"
 	"github.com/polder-nsm/polder/sensor/applayer/tls"
 	"github.com/polder-nsm/polder/sensor/decode"
 	"github.com/polder-nsm/polder/sensor/flow"
@@ -18,6 +19,10 @@ type streamHandler struct {
 	w  *worker
 	fl *flow.Flow
 	st *flowState
+	// dir and n are the stream direction and length of the chunk (or gap)
+	// being handed over, for requestEnd.
+	dir flow.Direction
+	n   int
 }
 
 // appDir maps a stream direction to the app layer's: while a swap is pending
@@ -34,8 +39,9 @@ func (h *streamHandler) appDir(dir flow.Direction) flow.Direction {
 // the rule engine, as in Suricata (a chunk that reveals the protocol is
 // inspected as that protocol).
 func (h *streamHandler) Data(dir flow.Direction, b []byte) {
+	h.dir, h.n = dir, len(b)
 	h.appData(dir, b)
-	if w := h.w; w.det != nil {
+	if w := h.w; w.det != nil && !h.st.byp.noInsp {
 		w.detectStream(h.fl, h.st, h.appDir(dir), h.st.swap, b)
 	}
 }
@@ -77,7 +83,7 @@ func (h *streamHandler) appData(dir flow.Direction, b []byte) {
 	if (st.proto == applayer.ProtoFailed || st.proto == applayer.ProtoHTTP) && h.changeProto(dir, b) {
 		return
 	}
-	if st.proto == applayer.ProtoFailed || st.proto == applayer.ProtoSSH {
+	if st.proto == applayer.ProtoFailed || st.proto == applayer.ProtoSSH && st.ssh == nil {
 		return
 	}
 	h.feed(dir, b)
@@ -144,6 +150,7 @@ func (h *streamHandler) changeProto(dir flow.Direction, b []byte) bool {
 	switch proto {
 	case applayer.ProtoTLS:
 		st.tls = tls.NewParser()
+		st.txCnt = 1 // the TLS state is its own single transaction (Suricata's SSLGetTxCnt)
 	case applayer.ProtoHTTP:
 		st.http = http.NewParser(&h.w.httpOpts)
 	}
@@ -153,6 +160,7 @@ func (h *streamHandler) changeProto(dir flow.Direction, b []byte) bool {
 
 // Gap implements stream.Handler.
 func (h *streamHandler) Gap(dir flow.Direction, n uint32) {
+	h.dir, h.n = dir, int(n)
 	st, w := h.st, h.w
 	st.gaps[dir] = true
 	ad := h.appDir(dir)
@@ -165,6 +173,10 @@ func (h *streamHandler) Gap(dir flow.Direction, n uint32) {
 		st.tls.Gap(ad, int(n))
 	case applayer.ProtoDNS:
 		st.dnsTCP.Gap(ad, int(n))
+	case applayer.ProtoSSH:
+		if st.ssh != nil {
+			st.ssh.Gap(ad, int(n))
+		}
 	}
 }
 
@@ -206,8 +218,13 @@ func (h *streamHandler) detect(dir flow.Direction, data []byte) detectResult {
 		st.http = http.NewParser(&h.w.httpOpts)
 	case applayer.ProtoTLS:
 		st.tls = tls.NewParser()
+		st.txCnt = 1 // the TLS state is its own single transaction (Suricata's SSLGetTxCnt)
 	case applayer.ProtoDNS:
 		st.dnsTCP = new(dns.StreamParser)
+	case applayer.ProtoSSH:
+		if !h.w.cfg.NoSSH {
+			st.ssh = ssh.NewParser()
+		}
 	}
 	return detectYes
 }
@@ -231,11 +248,38 @@ func (h *streamHandler) feed(dir flow.Direction, b []byte) {
 			st.tlsLog = true
 			w.logTLS(h.fl, st.tls.Session())
 		}
-		if st.tls.Session().Encrypted {
-			h.fl.SetFlag(flow.FlagEncrypted)
+		if st.tls.Session().AppData && !h.fl.HasFlag(flow.FlagEncrypted) {
+			w.encrypted(h.fl, st, w.byp.run.tls)
 		}
 	case applayer.ProtoDNS:
 		st.dnsTCP.Parse(ad, b, w.now, w.emitDNS)
+	case applayer.ProtoSSH:
+		if st.ssh.Finished() {
+			return // both sides encrypted, or given up
+		}
+		logged := st.ssh.Done() // the event is written when both banners are in
+		st.ssh.Parse(ad, b, w.now)
+		if !logged && st.ssh.Done() {
+			w.out.ssh(w, h.fl, st.ssh.Session())
+		}
+		if st.ssh.Session().Encrypted && !h.fl.HasFlag(flow.FlagEncrypted) {
+			w.encrypted(h.fl, st, w.byp.run.ssh)
+		}
+	}
+}
+
+// encrypted applies the encryption handling of a session that just turned
+// encrypted (Suricata 8's app-layer.protocols.{tls,ssh}.encryption-handling):
+// track-only stops content inspection, bypass also bypasses the flow, full
+// changes nothing.
+func (w *worker) encrypted(fl *flow.Flow, st *flowState, eh encHandling) {
+	fl.SetFlag(flow.FlagEncrypted)
+	switch eh {
+	case encTrackOnly:
+		st.byp.noInsp = true
+	case encBypass:
+		st.byp.noInsp = true
+		fl.SetFlag(flow.FlagWantBypass)
 	}
 }
 
@@ -254,6 +298,7 @@ func (w *worker) udp(fl *flow.Flow, st *flowState, dir flow.Direction, p *decode
 		w.counters.dnsUDPFlows++
 		if (dir == flow.ToServer) != fromClient {
 			fl.Swap()
+			st.ttl.swap()
 			dir = dir.Reverse()
 		}
 	}
@@ -269,10 +314,11 @@ func (w *worker) udp(fl *flow.Flow, st *flowState, dir flow.Direction, p *decode
 	m.Timestamp = w.now
 	m.TxID = st.dnsTx
 	st.dnsTx++
-	w.out.dns(w, fl, m)
-	if w.det != nil {
-		w.detectDNS(fl, st, m)
+	if w.det != nil && w.detectDNS(fl, st, m) {
+		countTx(fl) // logging disabled by a rule: still a transaction
+		return
 	}
+	w.out.dns(w, fl, m)
 }
 
 // closeApp flushes the parsers of a flow that is ending.
@@ -288,42 +334,133 @@ func (w *worker) closeApp(fl *flow.Flow, st *flowState) {
 				w.logTLS(fl, s)
 			}
 		}
+	case applayer.ProtoSSH:
+		// One banner only: not logged yet (Done logs both).
+		if st.ssh != nil && !st.ssh.Done() {
+			if s := st.ssh.Session(); s.Client.HasBanner || s.Server.HasBanner {
+				w.out.ssh(w, fl, s)
+			}
+		}
 	}
 }
 
+// requestQueue holds a flow's complete HTTP requests waiting for their
+// inspection, oldest first: at most the parser's pending transactions,
+// since a transaction leaves the queue when it is logged.
+type requestQueue struct {
+	reqs []pendingRequest
+}
+
+// pendingRequest is a complete HTTP request waiting for its inspection:
+// end is the stream position (stream.Session.Delivered) just past the
+// bytes that completed it.
+type pendingRequest struct {
+	tx  *http.Transaction
+	end uint64
+}
+
+// pending reports whether st has requests waiting for inspection.
+func (st *flowState) pending() bool { return st.reqPend != nil && len(st.reqPend.reqs) > 0 }
+
 // requestHTTP runs when a request is complete, inside the stream handler.
+// Inline (stream.inline, IPS mode) the request is inspected at once, on
+// the packet that completed it. Otherwise it is inspected as Suricata does
+// in IDS mode, where the app layer gets a direction's bytes only once the
+// other side acknowledged them and a transaction's to-server side is
+// inspected on a to-server packet: on the client's first packet after the
+// server acknowledged the request (inspectAckedRequests), or when the
+// transaction is logged, whichever comes first.
 func (w *worker) requestHTTP(tx *http.Transaction) {
-	if w.det != nil {
-		w.detectHTTPRequest(w.h.fl, w.h.st, tx)
+	if w.det == nil {
+		return
 	}
+	if w.cfg.Inline || w.cfg.Rules.IPS {
+		w.detectHTTPRequest(w.h.fl, w.h.st, tx)
+		return
+	}
+	st := w.h.st
+	if st.reqPend == nil {
+		st.reqPend = new(requestQueue)
+	}
+	q := st.reqPend
+	q.reqs = append(q.reqs, pendingRequest{tx: tx, end: w.h.requestEnd()})
+}
+
+// requestEnd is the stream position just past the chunk being delivered
+// on the app layer's to-server side (the position reached so far when the
+// chunk is the other side's).
+func (h *streamHandler) requestEnd() uint64 {
+	sd := flow.ToServer
+	if h.st.swap {
+		sd = flow.ToClient // the halves are swapped after Process returns
+	}
+	end := h.st.sess.Delivered(sd)
+	if h.dir == sd {
+		end += uint64(h.n)
+	}
+	return end
+}
+
+// inspectAckedRequests inspects the pending requests the server has
+// acknowledged, on a packet from the client (see requestHTTP).
+func (w *worker) inspectAckedRequests(fl *flow.Flow, st *flowState) {
+	acked, ok := st.sess.Acked(flow.ToServer)
+	if !ok {
+		return
+	}
+	q := st.reqPend
+	n := 0
+	for _, pr := range q.reqs {
+		if acked >= pr.end {
+			w.detectHTTPRequest(fl, st, pr.tx)
+			continue
+		}
+		q.reqs[n] = pr
+		n++
+	}
+	clear(q.reqs[n:])
+	q.reqs = q.reqs[:n]
 }
 
 // logHTTP and logDNS run inside the stream handler (or flowEnd), which has
-// aimed w.h at the flow.
+// aimed w.h at the flow. The rule engine sees a transaction before it is
+// logged: a rule's config keyword may disable its logging.
 func (w *worker) logHTTP(tx *http.Transaction) {
 	w.counters.txHTTP++
-	w.out.http(w, w.h.fl, tx)
-	if w.det != nil {
-		w.detectHTTP(w.h.fl, w.h.st, tx)
+	st := w.h.st
+	if st.pending() {
+		q := st.reqPend
+		for i, pr := range q.reqs {
+			if pr.tx == tx { // not inspected yet: HTTP inspects its request side too
+				q.reqs = slices.Delete(q.reqs, i, i+1)
+				break
+			}
+		}
 	}
+	if w.det != nil {
+		w.detectHTTP(w.h.fl, st, tx)
+	}
+	w.out.http(w, w.h.fl, tx)
 }
 
 // logDNS logs a message of DNS over TCP; the stream parser numbers them.
 func (w *worker) logDNS(m *dns.Message) {
 	w.counters.txDNSTCP++
-	w.out.dns(w, w.h.fl, m)
-	if w.det != nil {
-		w.detectDNS(w.h.fl, w.h.st, m)
+	if w.det != nil && w.detectDNS(w.h.fl, w.h.st, m) {
+		countTx(w.h.fl) // logging disabled by a rule: still a transaction
+		return
 	}
+	w.out.dns(w, w.h.fl, m)
 }
 
 func (w *worker) logTLS(fl *flow.Flow, s *tls.Session) {
-	w.counters.txTLS++
-	w.out.tls(w, fl, s)
 	if w.det != nil {
 		st, _ := fl.Ext.(*flowState)
-		w.detectTLS(fl, st, s)
+		if w.detectTLS(fl, st, s) {
+			return // logging disabled by a rule
+		}
 	}
+	w.out.tls(w, fl, s)
 }
 
 // dnsUDPPort reports whether a datagram between these ports may be DNS:

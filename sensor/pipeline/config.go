@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -29,6 +31,24 @@ type Config struct {
 	DNSUDPPorts []uint16
 	// NoGTPU leaves GTP-U undecoded (decoder.gtpu.enabled: no).
 	NoGTPU bool
+	// Inline inspects a request on the packet that completes it
+	// (stream.inline; always so in IPS mode). Otherwise, as Suricata in IDS
+	// mode, the request side of an HTTP transaction is inspected on the
+	// client's first packet after the server acknowledged the request.
+	Inline bool
+	// Fast configures fast.log.
+	Fast FastConfig
+	// Bypass configures flow bypass (bypass.go).
+	Bypass BypassConfig
+	// NoSSH leaves SSH sessions unparsed (app-layer.ssh.enabled: no).
+	NoSSH bool
+}
+
+// FastConfig configures fast.log (see package fastlog).
+type FastConfig struct {
+	Enabled  bool
+	Filename string // relative to Options.LogDir unless absolute
+	Append   bool   // keep an existing file's lines; false truncates it at start
 }
 
 // EVEConfig selects the EVE output and its event types.
@@ -37,6 +57,7 @@ type EVEConfig struct {
 	Filename      string // relative to Options.LogDir unless absolute
 	Flow, HTTP    bool
 	DNS, TLS      bool
+	SSH           bool
 	Anomaly       bool
 	Alert         bool
 	AlertMetadata bool // rule metadata and flowbits in alerts
@@ -47,6 +68,16 @@ type EVEConfig struct {
 	DNSResponses  bool          // log DNS answers
 	HTTPOptions   eve.HTTPOptions
 	AlertOptions  eve.AlertOptions
+	Files         bool // fileinfo events for HTTP bodies (Config.HTTP.Files tracks them)
+	// Drop writes drop events in IPS mode (Rules.IPS); DropAlerts adds the
+	// alert that caused the drop; DropAllFlows logs every packet of a
+	// dropped flow instead of the first per direction (flows: all).
+	Drop, DropAlerts, DropAllFlows bool
+	Netflow                        bool // two one-direction netflow events per ended flow
+	// Engine writes the sensor's log messages at or above EngineLevel as
+	// engine events (see eve.EngineHandler).
+	Engine      bool
+	EngineLevel slog.Level
 }
 
 // DefaultConfig is FromConfig(config.Default()).
@@ -89,6 +120,8 @@ func FromConfig(c *config.Config) (*Config, error) {
 			RequestBodyLimit:  bodyLimit(c.AppLayer.HTTP.RequestBodyLimit),
 			ResponseBodyLimit: bodyLimit(c.AppLayer.HTTP.ResponseBodyLimit),
 		},
+		Inline: c.Stream.Inline,
+		Fast:   FastConfig{Enabled: c.Outputs.Fast.Enabled, Filename: c.Outputs.Fast.Filename, Append: c.Outputs.Fast.Append},
 	}
 	e := c.Outputs.EVE
 	t := e.Types
@@ -101,15 +134,43 @@ func FromConfig(c *config.Config) (*Config, error) {
 		DNSRequests:   t.DNS.Requests,
 		DNSResponses:  t.DNS.Responses,
 		TLS:           e.Enabled && t.TLS && c.AppLayer.TLS.Enabled,
+		SSH:           e.Enabled && t.SSH && c.AppLayer.SSH.Enabled,
 		Anomaly:       e.Enabled && t.Anomaly,
 		Alert:         e.Enabled && t.Alert.Enabled,
 		AlertMetadata: t.Alert.Metadata,
 		AlertOptions: eve.AlertOptions{
 			Payload: t.Alert.Payload, PayloadPrintable: t.Alert.PayloadPrintable, Packet: t.Alert.Packet,
 		},
+		Engine:        e.Enabled && t.Engine.Enabled,
 		Stats:         e.Enabled && t.Stats.Enabled,
 		StatsInterval: t.Stats.Interval,
 		StatsZeros:    t.Stats.NullValues,
+		Drop:          e.Enabled && t.Drop.Enabled,
+		DropAlerts:    t.Drop.Alerts,
+		DropAllFlows:  t.Drop.Flows == config.DropFlowsAll,
+		Netflow:       e.Enabled && t.Netflow,
+		Files:         e.Enabled && t.Files.Enabled && c.AppLayer.HTTP.Enabled,
+	}
+	if out.EVE.Files {
+		// File tracking costs a little per body: only when fileinfo is logged.
+		out.HTTP.Files = true
+		for _, h := range t.Files.ForceHash {
+			switch h {
+			case config.HashMD5:
+				out.HTTP.FileHashes |= http.HashMD5
+			case config.HashSHA1:
+				out.HTTP.FileHashes |= http.HashSHA1
+			case config.HashSHA256:
+				out.HTTP.FileHashes |= http.HashSHA256
+			}
+		}
+	}
+	if t.Engine.Level != "" {
+		lvl, err := eve.ParseLevel(t.Engine.Level)
+		if err != nil {
+			return nil, fmt.Errorf("outputs.eve.types.engine.level: %w", err) // Validate checked it
+		}
+		out.EVE.EngineLevel = lvl
 	}
 	for _, i := range c.Capture.Interfaces {
 		out.Live = append(out.Live, liveOptions(i))
@@ -117,6 +178,8 @@ func FromConfig(c *config.Config) (*Config, error) {
 	out.Rules = ruleConfig(c)
 	out.DNSUDPPorts = c.AppLayer.DNS.UDPDetectionPorts
 	out.NoGTPU = !c.Decoder.GTPU.Enabled
+	out.Bypass = bypassConfig(c)
+	out.NoSSH = !c.AppLayer.SSH.Enabled
 	return out, nil
 }
 
@@ -169,6 +232,7 @@ func protoTimeouts(t config.FlowTimeout) flow.ProtoTimeouts {
 	return flow.ProtoTimeouts{
 		New: t.New, Established: t.Established, Closed: t.Closed,
 		EmergencyNew: t.EmergencyNew, EmergencyEstablished: t.EmergencyEstablished, EmergencyClosed: t.EmergencyClosed,
+		Bypassed: t.Bypassed, EmergencyBypassed: t.EmergencyBypassed,
 	}
 }
 

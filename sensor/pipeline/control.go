@@ -404,6 +404,7 @@ func init() {
 		{"ruleset-failed-rules", "the errors of the load of the running ruleset", (*ControlServer).cmdFailedRules},
 		{"reopen-log-files", "reopen eve.json (after logrotate moved it)", (*ControlServer).cmdReopen},
 		{"uptime", "seconds since the sensor started", (*ControlServer).cmdUptime},
+		{"bypass-stats", "capture bypass: mode, kernel table entries, inserts, insert failures by reason, downgrades", (*ControlServer).cmdBypassStats},
 		{"version", "polder's version", (*ControlServer).cmdVersion},
 		{"command-list", "the commands this socket answers", (*ControlServer).cmdList},
 		{"help", "same as command-list", (*ControlServer).cmdList},

@@ -63,40 +63,63 @@ func (w *worker) detectPacket(p *decode.Packet, fl *flow.Flow, st *flowState, di
 	if fl != nil && p.IPProto != decode.IPProtoICMP && p.IPProto != decode.IPProtoICMPv6 {
 		dir = packetDir(p, fl)
 	}
-	w.det.Packet(w.input(p, fl, st, dir))
+	if st != nil && dir == flow.ToServer && st.pending() {
+		w.inspectAckedRequests(fl, st)
+	}
+	in := w.input(p, fl, st, dir)
+	in.Seq = w.pcapCnt
+	w.det.Packet(in)
 	w.emitAlerts(fl)
 }
 
 func (w *worker) detectStream(fl *flow.Flow, st *flowState, dir flow.Direction, swapped bool, b []byte) {
 	in := w.input(&w.pkt, fl, st, dir)
 	in.Swapped = swapped
+	in.Seq = w.reasmSeq // 0 unless the chunk comes from the packet being processed
 	w.det.Stream(in, b)
 	w.emitAlerts(fl)
 }
 
+// detectHTTPRequest, detectHTTP, detectDNS and detectTLS inspect a
+// transaction; a rule's config keyword that disables its logging is
+// recorded on the HTTP transaction, and reported by detectDNS and
+// detectTLS, whose callers log at once.
 func (w *worker) detectHTTPRequest(fl *flow.Flow, st *flowState, tx *http.Transaction) {
 	w.det.HTTPRequest(w.input(&w.pkt, fl, st, flow.ToServer), tx)
+	if w.det.TxLogDisabled() {
+		tx.LogDisabled = true
+	}
 	w.emitAlerts(fl)
 }
 
 func (w *worker) detectHTTP(fl *flow.Flow, st *flowState, tx *http.Transaction) {
 	w.det.HTTP(w.input(&w.pkt, fl, st, flow.ToServer), tx)
+	if w.det.TxLogDisabled() {
+		tx.LogDisabled = true
+	}
 	w.emitAlerts(fl)
 }
 
-func (w *worker) detectDNS(fl *flow.Flow, st *flowState, m *dns.Message) {
+func (w *worker) detectDNS(fl *flow.Flow, st *flowState, m *dns.Message) (logOff bool) {
 	w.det.DNS(w.input(&w.pkt, fl, st, flow.ToServer), m)
+	logOff = w.det.TxLogDisabled()
 	w.emitAlerts(fl)
+	return logOff
 }
 
-func (w *worker) detectTLS(fl *flow.Flow, st *flowState, s *tls.Session) {
+func (w *worker) detectTLS(fl *flow.Flow, st *flowState, s *tls.Session) (logOff bool) {
 	w.det.TLS(w.input(&w.pkt, fl, st, flow.ToServer), s)
+	logOff = w.det.TxLogDisabled()
 	w.emitAlerts(fl)
+	return logOff
 }
 
 // emitAlerts writes the alerts of the last inspection.
 func (w *worker) emitAlerts(fl *flow.Flow) {
 	for i, as := 0, w.det.Alerts(); i < len(as); i++ {
 		w.out.alert(w, fl, &as[i])
+	}
+	if w.cfg.Rules.IPS {
+		w.noteDrop(fl)
 	}
 }

@@ -312,7 +312,9 @@ func TestDetectRules(t *testing.T) {
 			"2003 10.0.0.1:40000 -> 203.0.113.10:80 to_server http",
 			"2004 203.0.113.10:80 -> 10.0.0.1:40000 to_client http",
 			"2005 203.0.113.10:80 -> 10.0.0.1:40000 to_client http",
-			"2008 10.0.0.1:40000 -> 203.0.113.10:80 to_server http",
+			// Not 2008: in IDS mode the request is inspected on a later
+			// packet, whose payload (pkt_data) is not the request's; see
+			// TestInspectionTiming.
 		},
 	}, {
 		name:  "dns.query dotprefix",

@@ -34,6 +34,7 @@ func OpenLive(opts Options) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts.Logger = out.engineLog(opts.logger())
 	l := &Live{opts: opts, cfg: cfg, out: out}
 	eng, loadErrs, err := opts.engine(cfg, opts.logger())
 	if err != nil {
@@ -70,6 +71,11 @@ func OpenLive(opts Options) (*Live, error) {
 			l.workers = append(l.workers, w)
 		}
 	}
+	if err := out.byp.live(&cfg.Bypass, opts.Bypass, opts.logger(), l.srcs); err != nil {
+		l.closeSources()
+		out.close()
+		return nil, err
+	}
 	out.workers = l.workers
 	out.live = l
 	return l, nil
@@ -80,8 +86,8 @@ func OpenLive(opts Options) (*Live, error) {
 // publishes it; each worker switches before its next packet, so no packet
 // is inspected twice or skipped. When loading fails, or the sensor was
 // started without rules, the running ruleset stays and the error says why.
-// Refused rules do not fail a reload: they are reported in the result, as
-// at startup.
+// Refused rules do not fail a reload: they are reported in the result and
+// logged (RuleLoad.Log), as at startup.
 func (l *Live) ReloadRules() (*RuleLoad, error) {
 	l.reload.Lock()
 	defer l.reload.Unlock()
@@ -98,6 +104,7 @@ func (l *Live) ReloadRules() (*RuleLoad, error) {
 		res.Errors = append(res.Errors, &rules.Error{Msg: err.Error()})
 	}
 	l.rules.cur.Store(&ruleset{eng: res.Engine, sh: sh, errs: res.Errors})
+	res.Log(l.opts.logger())
 	return res, nil
 }
 

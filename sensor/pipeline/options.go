@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/polder-nsm/polder/sensor/bypass"
 	"github.com/polder-nsm/polder/sensor/detect"
 	"github.com/polder-nsm/polder/sensor/rules"
 )
@@ -31,10 +32,18 @@ type Options struct {
 	// Engine is the compiled ruleset to run (see LoadRules). nil: load
 	// Config.Rules when it names rule files, else run without rules.
 	Engine *detect.Engine
+
+	// Bypass is the capture-bypass table of a live run (the eBPF socket
+	// filter or XDP loader of bpf/, for Config.Bypass.Mode socket-filter,
+	// xdp or auto). OpenLive attaches it to the capture sockets when it
+	// implements bypass.Attacher. The caller owns it: close it after Run
+	// returns. nil: bypassed flows are dropped in user space. Reading a
+	// file never uses it.
+	Bypass bypass.Table
 }
 
 // engine returns the ruleset to run: the given Engine, or Config.Rules
-// loaded now (refused rules are logged, as Suricata does at startup), with
+// loaded now (and logged as Suricata does at startup: RuleLoad.Log), with
 // the load's errors.
 func (o Options) engine(cfg *Config, log *slog.Logger) (*detect.Engine, rules.ErrorList, error) {
 	if o.Engine != nil || len(cfg.Rules.Files) == 0 {
@@ -44,14 +53,7 @@ func (o Options) engine(cfg *Config, log *slog.Logger) (*detect.Engine, rules.Er
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, e := range res.Errors {
-		log.Warn("rule refused", "error", e.Error())
-	}
-	for _, s := range res.Engine.Inactive() {
-		log.Debug("rule inactive", "file", s.Rule.File, "line", s.Rule.Pos.Line, "sid", s.Rule.SID, "reason", s.Inactive())
-	}
-	st := res.Engine.Stats()
-	log.Info("rules loaded", "files", len(res.Files), "loaded", st.Loaded, "refused", st.Refused, "inactive", st.Inactive, "compile", st.Compile.Round(time.Millisecond))
+	res.Log(log)
 	return res.Engine, res.Errors, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,8 @@ import (
 	"github.com/polder-nsm/polder/sensor/detect"
 	"github.com/polder-nsm/polder/sensor/flow"
 	"github.com/polder-nsm/polder/sensor/output/eve"
+	"github.com/polder-nsm/polder/sensor/output/fastlog"
+	"github.com/polder-nsm/polder/sensor/rules"
 )
 
 // output turns stage results into EVE lines. The Writer is shared by every
@@ -25,12 +28,14 @@ import (
 type output struct {
 	cfg     *Config
 	w       *eve.Writer
+	fast    *eve.Writer // fast.log; nil when off
 	pktSrc  string
 	started time.Time // wall time the run started, for stats uptime
 	clock   func() time.Time
 
 	workers []*worker
 	live    *Live
+	byp     *bypassRun // flow bypass shared by the workers (bypass.go)
 
 	flows, events atomic.Uint64
 
@@ -49,7 +54,36 @@ func newOutput(cfg *Config, opts Options, pktSrc string) (*output, error) {
 		return nil, fmt.Errorf("open eve output: %w", err)
 	}
 	clock := opts.clock()
-	return &output{cfg: cfg, w: w, pktSrc: pktSrc, started: clock(), clock: clock}, nil
+	o := &output{cfg: cfg, w: w, pktSrc: pktSrc, started: clock(), clock: clock}
+	o.byp = newBypassRun(&cfg.Bypass)
+	if cfg.Fast.Enabled {
+		if o.fast, err = openFast(cfg.Fast, opts.LogDir); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// openFast opens fast.log: a plain line file, appended to (or truncated
+// first when Append is off), buffered and reopened like the EVE file.
+func openFast(fc FastConfig, logDir string) (*eve.Writer, error) {
+	path := fc.Filename
+	if !filepath.IsAbs(path) && logDir != "" {
+		path = filepath.Join(logDir, path)
+	}
+	if !fc.Append {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+		if err != nil {
+			return nil, fmt.Errorf("open fast.log output: %w", err)
+		}
+		f.Close()
+	}
+	fw, err := eve.NewWriter(eve.WriterOptions{Kind: eve.SinkFile, Path: path})
+	if err != nil {
+		return nil, fmt.Errorf("open fast.log output: %w", err)
+	}
+	return fw, nil
 }
 
 func (o *output) write(line []byte) {
@@ -66,10 +100,23 @@ func (o *output) write(line []byte) {
 	}
 }
 
-func (o *output) reopen() error { return o.w.Reopen() }
+func (o *output) reopen() error {
+	err := o.w.Reopen()
+	if o.fast != nil {
+		if ferr := o.fast.Reopen(); ferr != nil && err == nil {
+			err = fmt.Errorf("reopen fast.log: %w", ferr)
+		}
+	}
+	return err
+}
 
 func (o *output) close() error {
 	err := o.w.Close()
+	if o.fast != nil {
+		if ferr := o.fast.Close(); ferr != nil && err == nil {
+			err = fmt.Errorf("close fast.log: %w", ferr)
+		}
+	}
 	o.errMu.Lock()
 	defer o.errMu.Unlock()
 	if o.err != nil {
@@ -120,12 +167,36 @@ func (o *output) header(w *worker, fl *flow.Flow, ts time.Time) *eve.Header {
 
 func (o *output) http(w *worker, fl *flow.Flow, tx *http.Transaction) {
 	countTx(fl)
+	if tx.LogDisabled {
+		return // a rule's config keyword: neither the http event nor its files
+	}
+	if o.cfg.EVE.Files {
+		o.fileinfo(w, fl, tx, tx.RequestFile, flow.ToServer)
+		o.fileinfo(w, fl, tx, tx.ResponseFile, flow.ToClient)
+	}
 	if !o.cfg.EVE.HTTP {
 		return
 	}
 	h := o.header(w, fl, tx.Timestamp)
 	h.TxID, h.HasTxID = tx.ID, true
 	w.line = eve.AppendHTTPWith(w.line[:0], h, tx, o.cfg.EVE.HTTPOptions)
+	o.write(w.line)
+}
+
+// fileinfo writes the fileinfo event of a body of tx that was tracked as a
+// file (f not nil), in the direction it travelled, as Suricata logs a file
+// when it closes; the pipeline logs it when the transaction is emitted,
+// just before the http event.
+func (o *output) fileinfo(w *worker, fl *flow.Flow, tx *http.Transaction, f *http.File, dir flow.Direction) {
+	if f == nil {
+		return
+	}
+	h := o.header(w, fl, w.now)
+	if dir == flow.ToClient {
+		h.SrcIP, h.DstIP = h.DstIP, h.SrcIP
+		h.SrcPort, h.DstPort = h.DstPort, h.SrcPort
+	}
+	w.line = eve.AppendFileInfo(w.line[:0], h, tx, f)
 	o.write(w.line)
 }
 
@@ -148,7 +219,6 @@ func (o *output) dns(w *worker, fl *flow.Flow, m *dns.Message) {
 }
 
 func (o *output) tls(w *worker, fl *flow.Flow, s *tls.Session) {
-	countTx(fl)
 	if !o.cfg.EVE.TLS {
 		return
 	}
@@ -180,12 +250,19 @@ func (o *output) anomalyDecode(w *worker, p *decode.Packet, r decode.Reason) {
 	o.write(w.line)
 }
 
-// flow writes the flow record of an ended flow.
+// flow writes the flow record and the netflow records of an ended flow.
 func (o *output) flow(w *worker, fl *flow.Flow, st *flowState, why flow.EndReason) {
 	o.flows.Add(1)
-	if !o.cfg.EVE.Flow {
-		return
+	if o.cfg.EVE.Flow {
+		o.flowRecord(w, fl, st, why)
 	}
+	if o.cfg.EVE.Netflow {
+		o.netflow(w, fl, st)
+	}
+}
+
+// flowRecord writes the flow event of an ended flow.
+func (o *output) flowRecord(w *worker, fl *flow.Flow, st *flowState, why flow.EndReason) {
 	h := o.header(w, fl, fl.StartTime())
 	h.PcapCnt = 0
 	h.PktSrc = ""
@@ -203,11 +280,20 @@ func (o *output) flow(w *worker, fl *flow.Flow, st *flowState, why flow.EndReaso
 	}
 	if st != nil {
 		r.TxCnt = st.txCnt
+		if st.ips.dropped {
+			r.Action = "drop"
+		}
 	}
-	if fl.HasFlag(flow.FlagBypassed) {
-		// A rule's bypass keyword matched: the sensor stopped inspecting
-		// the flow (local bypass; issue 4 adds the kernel's capture bypass).
-		r.State, r.Bypass = "bypassed", "local"
+	if fl.Bypass != flow.BypassNone {
+		// Suricata's flow states local_bypassed and capture_bypassed. The
+		// totals above include what the kernel counted; "bypassed" has
+		// its share.
+		r.State, r.Bypass = "bypassed", fl.Bypass.String()
+		if e := &w.byp.ended; fl.Bypass == flow.BypassCapture && e.fl == fl {
+			k := &e.kernel
+			r.BypassedPktsToServer, r.BypassedPktsToClient = k.Pkts[flow.ToServer], k.Pkts[flow.ToClient]
+			r.BypassedBytesToServer, r.BypassedBytesToClient = k.Bytes[flow.ToServer], k.Bytes[flow.ToClient]
+		}
 	}
 	if fl.Key.Proto == decode.IPProtoTCP {
 		r.IsTCP = true
@@ -245,6 +331,9 @@ const ipProtoESP = 50
 // stream and transaction matches, the matched data's) direction; the flow
 // object comes from the flow.
 func (o *output) alert(w *worker, fl *flow.Flow, a *detect.Alert) {
+	if o.fast != nil {
+		o.fastAlert(w, fl, a)
+	}
 	if !o.cfg.EVE.Alert {
 		return
 	}
@@ -324,6 +413,42 @@ func (o *output) alert(w *worker, fl *flow.Flow, a *detect.Alert) {
 	}
 	w.line = eve.AppendAlert(w.line[:0], h, al, f, app)
 	o.write(w.line)
+}
+
+// fastAlert writes an alert's fast.log line: the packet's addresses (as
+// the alert reports them), ICMP type and code for ports.
+func (o *output) fastAlert(w *worker, fl *flow.Flow, a *detect.Alert) {
+	p := &w.pkt
+	r := a.Sig.Rule
+	fa := fastlog.Alert{
+		Time: a.Time, Blocked: a.Blocked, GID: r.GID, SID: r.SID, Rev: r.Rev,
+		Msg: r.Msg, Class: a.Sig.Category, Priority: a.Sig.Severity,
+		Proto: p.IPProto, Src: a.Src, Dst: a.Dst, SrcPort: a.SrcPort, DstPort: a.DstPort,
+	}
+	if fl != nil {
+		fa.Proto = fl.Key.Proto
+	}
+	switch r.Action {
+	case rules.ActionDrop, rules.ActionReject, rules.ActionRejectSrc, rules.ActionRejectDst, rules.ActionRejectBoth:
+		fa.WouldDrop = !a.Blocked
+	}
+	if fa.Proto == decode.IPProtoICMP || fa.Proto == decode.IPProtoICMPv6 {
+		fa.SrcPort, fa.DstPort = uint16(p.ICMPType), uint16(p.ICMPCode)
+	}
+	if !fa.Src.IsValid() {
+		fa.Raw = p.Data
+		if w.iface == "" {
+			fa.PcapCnt = w.pcapCnt
+		}
+	}
+	w.line = fastlog.Append(w.line[:0], &fa)
+	if err := o.fast.Write(w.line); err != nil && !errors.Is(err, eve.ErrDropped) {
+		o.errMu.Lock()
+		if o.err == nil {
+			o.err = fmt.Errorf("fast.log: %w", err)
+		}
+		o.errMu.Unlock()
+	}
 }
 
 func flowStateOf(fl *flow.Flow) *flowState {

@@ -38,13 +38,16 @@ func readSource(ctx context.Context, src capture.Source, path string, opts Optio
 	if err != nil {
 		return nil, err
 	}
-	w := newWorker(cfg, out)
-	out.workers = []*worker{w}
+	opts.Logger = out.engineLog(opts.logger())
+	// Rules first: the worker's preallocated flow table would otherwise
+	// count as live heap while they load, and let the load's garbage grow.
 	eng, _, err := opts.engine(cfg, opts.logger())
 	if err != nil {
 		out.close()
 		return nil, err
 	}
+	w := newWorker(cfg, out)
+	out.workers = []*worker{w}
 	if eng != nil {
 		sh, err := eng.NewShared(nil)
 		if err != nil {

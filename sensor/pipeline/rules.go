@@ -20,7 +20,10 @@ type RuleConfig struct {
 	ClassificationFile string   // "" = classification.config beside the first rule file, if any
 	ThresholdFile      string   // "" = none
 	Vars               rules.Vars
-	IPS                bool // report drop/reject rules as blocked (Suricata's --simulate-ips)
+	// IPS is simulated IPS mode (config ips.simulate, Suricata's
+	// --simulate-ips): drop and reject rules drop packets and flows, and
+	// the pipeline writes drop events and stats.ips counters.
+	IPS bool
 }
 
 func ruleConfig(c *config.Config) RuleConfig {
@@ -33,6 +36,7 @@ func ruleConfig(c *config.Config) RuleConfig {
 		ClassificationFile: resolve(base, c.ClassificationFile),
 		ThresholdFile:      resolve(base, c.ThresholdFile),
 		Vars:               rules.Vars{AddressGroups: c.Vars.AddressGroups, PortGroups: c.Vars.PortGroups},
+		IPS:                c.IPS.Simulate,
 	}
 	for _, f := range c.RuleFiles {
 		rc.Files = append(rc.Files, resolve(rulePath, f))
@@ -52,6 +56,23 @@ type RuleLoad struct {
 	Engine *detect.Engine
 	Files  []string        // rule files read, globs expanded
 	Errors rules.ErrorList // rules refused (by the parser or the engine), bad config lines
+	// Warnings are rules.AnalyzeRule's findings: rules that loaded but can
+	// never match (Suricata refuses them).
+	Warnings []*rules.Warning
+}
+
+// gcPercentWithRules is the GC percent a sensor runs with once a ruleset
+// is loaded, from the one it had before. A compiled ruleset is about
+// 100 MB of heap that lives as long as the sensor; at Go's default of 100
+// the garbage of packet processing could grow as large again before a
+// collection, which would make the ruleset cost twice its size. Packet
+// processing allocates little, so collecting at half the live heap costs
+// little CPU. A GOGC the user set is kept.
+func gcPercentWithRules(prev int) int {
+	if _, set := os.LookupEnv("GOGC"); set || prev < 0 {
+		return prev
+	}
+	return min(prev, 50)
 }
 
 // LoadRules reads and compiles the ruleset rc describes. Bad rules are
@@ -63,7 +84,8 @@ func LoadRules(rc RuleConfig) (*RuleLoad, error) {
 	// keeps: collect often while loading so the garbage does not set the
 	// sensor's peak memory, and hand it back to the OS afterwards.
 	defer debug.FreeOSMemory()
-	defer debug.SetGCPercent(debug.SetGCPercent(25))
+	prev := debug.SetGCPercent(25)
+	defer func() { debug.SetGCPercent(gcPercentWithRules(prev)) }()
 	var files []string
 	for _, pat := range rc.Files {
 		m, err := filepath.Glob(pat)
@@ -79,7 +101,7 @@ func LoadRules(rc RuleConfig) (*RuleLoad, error) {
 		files = append(files, m...)
 	}
 	res := &RuleLoad{Files: files}
-	opts := detect.Options{Vars: rc.Vars, IPS: rc.IPS}
+	opts := detect.Options{Vars: rc.Vars, IPS: rc.IPS, Consume: true}
 	if opts.Vars.AddressGroups == nil && opts.Vars.PortGroups == nil {
 		opts.Vars = rules.DefaultVars()
 	}
@@ -110,6 +132,7 @@ func LoadRules(rc RuleConfig) (*RuleLoad, error) {
 		res.Errors = append(res.Errors, rules.CheckThresholdSIDs(entries, set, rc.ThresholdFile)...)
 		opts.Thresholds = entries
 	}
+	res.Warnings = set.Analyze()
 	eng, errs := detect.Compile(set, opts)
 	res.Errors = append(res.Errors, errs...)
 	res.Engine = eng

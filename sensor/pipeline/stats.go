@@ -13,8 +13,10 @@ import (
 func (w *worker) eachCounter(fn func(name string, v uint64)) {
 	c := &w.counters
 	w.dec.Counters.Each(fn)
+	w.eachIPSCounter(fn)
 	w.frag.Counters.Each(fn)
 	w.flows.Each(fn)
+	w.eachBypassCounter(fn)
 	w.reasm.Each(fn)
 	fn("app_layer.flow.http", c.appFlow[applayer.ProtoHTTP])
 	fn("app_layer.flow.tls", c.appFlow[applayer.ProtoTLS])
@@ -23,7 +25,10 @@ func (w *worker) eachCounter(fn func(name string, v uint64)) {
 	fn("app_layer.flow.dns_udp", c.dnsUDPFlows)
 	fn("app_layer.flow.failed_tcp", c.appFlow[applayer.ProtoFailed])
 	fn("app_layer.tx.http", c.txHTTP)
-	fn("app_layer.tx.tls", c.txTLS)
+	// Suricata counts the transactions a parser creates after its state:
+	// a TLS session is its state's one transaction, so this stays 0.
+	fn("app_layer.tx.tls", 0)
+	fn("app_layer.tx.ssh", 0) // likewise
 	fn("app_layer.tx.dns_tcp", c.txDNSTCP)
 	fn("app_layer.tx.dns_udp", c.txDNSUDP)
 	fn("app_layer.error.dns_udp.parser", c.dnsParseErrors)

@@ -7,6 +7,7 @@ import (
 	"github.com/polder-nsm/polder/sensor/applayer"
 	"github.com/polder-nsm/polder/sensor/applayer/dns"
 	"github.com/polder-nsm/polder/sensor/applayer/http"
+	"github.com/polder-nsm/polder/sensor/applayer/ssh"
 	"github.com/polder-nsm/polder/sensor/applayer/tls"
 	"github.com/polder-nsm/polder/sensor/capture"
 	"github.com/polder-nsm/polder/sensor/decode"
@@ -28,17 +29,25 @@ const detectLimit = 4096
 type flowState struct {
 	sess     stream.Session
 	proto    applayer.Proto
-	detect   [2][]byte // bytes seen so far per direction while proto is unknown
-	detected [2]bool   // direction has produced a final detection verdict
-	gaps     [2]bool   // a reassembly gap was reported per direction
-	swap     bool      // app layer found the flow's client is the other side; swap after Process returns
+	detect   [2][]byte  // bytes seen so far per direction while proto is unknown
+	detected [2]bool    // direction has produced a final detection verdict
+	gaps     [2]bool    // a reassembly gap was reported per direction
+	swap     bool       // app layer found the flow's client is the other side; swap after Process returns
+	ips      flowIPS    // dropped in IPS mode (ips.go)
+	ttl      flowTTL    // TTL range per direction, for netflow events (netflow.go)
+	byp      flowBypass // flow bypass (bypass.go)
 
 	http   *http.Parser
 	tls    *tls.Parser
 	tlsLog bool // tls event written
 	dnsTCP *dns.StreamParser
+	ssh    *ssh.Parser
 	dnsTx  uint64 // tx_id of the next DNS-over-UDP message
 	txCnt  uint64 // app-layer transactions logged (EVE flow.tx_cnt)
+	// reqPend holds the HTTP requests complete but not inspected yet (IDS
+	// timing, see requestHTTP); nil until the flow's first one, kept with
+	// the recycled state after.
+	reqPend *requestQueue
 
 	det detect.FlowState // flowbits, flowints, inspection progress
 }
@@ -60,7 +69,18 @@ func (s *flowState) reset() {
 	s.tlsLog = false
 	s.dnsTx = 0
 	s.txCnt = 0
+	if q := s.reqPend; q != nil {
+		clear(q.reqs)
+		q.reqs = q.reqs[:0]
+		if cap(q.reqs) > 16 {
+			q.reqs = nil // do not pin a pipelining burst's slice in the free list
+		}
+	}
 	s.det.Reset()
+	s.ssh = nil
+	s.byp = flowBypass{}
+	s.ips = flowIPS{}
+	s.ttl = flowTTL{}
 }
 
 // worker owns one shard of the traffic: its decoder, defrag table, flow
@@ -77,6 +97,9 @@ type worker struct {
 	outer   decode.Packet // scratch for countOuter
 	now     time.Time     // packet time of the current packet (offline) or wall time (live)
 	pcapCnt uint64
+	// reasmSeq is pcapCnt while the packet's own segment is reassembled,
+	// else 0: stream chunks delivered then may be the packet's payload.
+	reasmSeq uint64
 
 	lastExpire time.Time
 
@@ -104,6 +127,8 @@ type worker struct {
 	dnsMsg dns.Message
 
 	counters workerCounters
+	byp      workerBypass // flow bypass (bypass.go)
+	ips      ipsVerdict   // the current packet's IPS verdict and the IPS counters (ips.go)
 
 	iface       string // live interface name; "" when reading a file
 	hdr         eve.Header
@@ -118,7 +143,7 @@ type workerCounters struct {
 	invalid            uint64
 	appFlow            [applayer.ProtoFailed + 1]uint64 // TCP flows per detected protocol
 	dnsUDPFlows        uint64
-	txHTTP, txTLS      uint64
+	txHTTP             uint64
 	txDNSTCP, txDNSUDP uint64
 	dnsParseErrors     uint64
 }
@@ -145,6 +170,7 @@ func newWorker(cfg *Config, out *output) *worker {
 	w.emitHTTP = w.logHTTP
 	w.emitDNS = w.logDNS
 	w.endFlow = w.flowEnd
+	w.byp.run = out.byp
 	return w
 }
 
@@ -156,6 +182,9 @@ func (w *worker) handleFrame(f *capture.Frame) {
 	w.counters.packets++
 	w.counters.bytes += uint64(len(f.Data))
 	w.now = f.Timestamp
+	if w.cfg.Rules.IPS {
+		defer w.endPacket()
+	}
 	w.tick(f.Timestamp)
 
 	if r := w.dec.Decode(p, f); r != decode.ReasonNone {
@@ -197,7 +226,18 @@ func (w *worker) handleFrame(f *capture.Frame) {
 		}
 		return
 	}
+	if fl.Bypass != flow.BypassNone {
+		w.bypassedPacket(fl, len(f.Data)) // counted in its flow; dropped before stream, app layer and detection
+		return
+	}
 	st := w.state(fl)
+	if w.cfg.EVE.Netflow {
+		st.ttl[dir].add(p.TTL)
+	}
+	if st.ips.dropped {
+		w.dropFlowPacket(fl) // not reassembled, parsed or inspected any more
+		return
+	}
 	switch p.IPProto {
 	case decode.IPProtoTCP:
 		if fl.TCPState == flow.TCPNone && !w.cfg.Flow.Midstream {
@@ -207,11 +247,14 @@ func (w *worker) handleFrame(f *capture.Frame) {
 			break
 		}
 		w.h.fl, w.h.st = fl, st
+		w.reasmSeq = w.pcapCnt
 		w.reasm.Process(&st.sess, dir, p, &w.h)
+		w.reasmSeq = 0
 		if st.swap {
 			st.swap = false
 			fl.Swap()
 			st.sess.Swap()
+			st.ttl.swap()
 		}
 		if st.sess.DepthReached(flow.ToServer) && st.sess.DepthReached(flow.ToClient) {
 			fl.SetFlag(flow.FlagDepthReached)
@@ -223,6 +266,9 @@ func (w *worker) handleFrame(f *capture.Frame) {
 	}
 	if w.det != nil {
 		w.detectPacket(p, fl, st, dir)
+	}
+	if fl.Flags&flow.FlagWantBypass != 0 || w.byp.run.depth {
+		w.bypassCheck(f, fl, st, p)
 	}
 }
 
@@ -263,6 +309,9 @@ func (w *worker) state(fl *flow.Flow) *flowState {
 func (w *worker) tick(now time.Time) {
 	if now.Sub(w.lastExpire) >= 100*time.Millisecond || now.Before(w.lastExpire) {
 		w.lastExpire = now
+		if len(w.byp.flows) > 0 {
+			w.bypassSweep(now)
+		}
 		w.flows.Expire(now, w.endFlow)
 	}
 }
@@ -271,7 +320,10 @@ func (w *worker) tick(now time.Time) {
 // transactions are logged, write the flow record, recycle the state.
 func (w *worker) flowEnd(fl *flow.Flow, why flow.EndReason) {
 	st, _ := fl.Ext.(*flowState)
-	if st != nil {
+	w.bypassEnd(fl)
+	if st != nil && st.ips.dropped {
+		w.reasm.Release(&st.sess) // a dropped flow is neither reassembled nor parsed any more
+	} else if st != nil {
 		w.h.fl, w.h.st = fl, st
 		w.reasm.Close(&st.sess, &w.h)
 		w.closeApp(fl, st)

@@ -182,7 +182,7 @@ func parseThresholdLine(s string) (ThresholdEntry, error) {
 	}
 	e.Kind = k
 	seen := map[string]bool{}
-	for _, f := range fields(rest) {
+	for _, f := range thresholdFields(rest) {
 		key, v, _ := strings.Cut(f, " ")
 		v = strings.TrimSpace(v)
 		if seen[key] {
@@ -275,6 +275,30 @@ func parseThresholdLine(s string) (ThresholdEntry, error) {
 		}
 	}
 	return e, nil
+}
+
+// thresholdFields splits the options of a threshold.config line at the
+// commas outside brackets, trimmed: a suppress line's ip may be a list
+// ("ip [10.0.0.0/8, !10.0.0.2]"), as Suricata's parser allows.
+func thresholdFields(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[':
+			depth++
+		case ']':
+			if depth > 0 {
+				depth--
+			}
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	return append(out, strings.TrimSpace(s[start:]))
 }
 
 // CheckThresholdSIDs reports every entry naming a gid:sid (not 0) that

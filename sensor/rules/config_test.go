@@ -70,14 +70,19 @@ supress gen_id 1, sig_id 1
 threshold gen_id 1, sig_id x, type limit, track by_src, count 1, seconds 1
 suppress gen_id 1, sig_id 2000009, track by_src, ip 300.0.0.1
 threshold gen_id 1, sig_id 99, type limit, track by_src, count 1, seconds 1
+suppress gen_id 1, sig_id 2000010, track by_either, ip [10.0.0.0/8, ![10.0.0.1, 10.0.0.2]]
+suppress gen_id 1, sig_id 2000011, track by_src, ip [10.0.0.1, 10.0.0.2
 `
 	entries, errs := ReadThresholds(strings.NewReader(src), "threshold.config")
 	wantLines(t, "threshold", errs, map[int]string{
 		7: "threshold: missing seconds", 8: "track and ip go together", 9: "bad new_action", 10: "unknown command \"supress\"",
-		11: "bad sig_id", 12: "bad address",
+		11: "bad sig_id", 12: "bad address", 15: "suppress:",
 	})
-	if len(entries) != 6 {
-		t.Fatalf("want 6 good entries, got %d: %+v", len(entries), entries)
+	if len(entries) != 7 {
+		t.Fatalf("want 7 good entries, got %d: %+v", len(entries), entries)
+	}
+	if e := entries[6]; e.SID != 2000010 || e.Track != "by_either" || e.IP != "[10.0.0.0/8, ![10.0.0.1, 10.0.0.2]]" {
+		t.Errorf("suppress with an ip list: %+v", e)
 	}
 	if e := entries[4]; e.Kind != ThresholdRateFilter || e.NewAction != "drop" || e.Timeout != 30 || e.Track != "by_rule" {
 		t.Errorf("rate_filter: %+v", e)
@@ -89,8 +94,8 @@ threshold gen_id 1, sig_id 99, type limit, track by_src, count 1, seconds 1
 	for _, e := range unknown {
 		sids = append(sids, e.SID)
 	}
-	if len(sids) != 3 || sids[0] != 2000003 || sids[1] != 2000004 || sids[2] != 99 {
-		t.Errorf("unknown sids %v, want [2000003 2000004 99]", sids)
+	if len(sids) != 4 || sids[0] != 2000003 || sids[1] != 2000004 || sids[2] != 99 || sids[3] != 2000010 {
+		t.Errorf("unknown sids %v, want [2000003 2000004 99 2000010]", sids)
 	}
 	if e := unknown[0]; e.Line != 4 || e.Keyword != "threshold" || !strings.Contains(e.Msg, "no loaded rule has gid 1 sid 2000003") {
 		t.Errorf("got %v", e)

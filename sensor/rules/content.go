@@ -217,6 +217,11 @@ func modRawbytes(p *ruleParser, v string) error {
 	return nil
 }
 
+// errMixedRelative refuses offset/depth and distance/within on one content,
+// whichever comes second, in Suricata's words (its detect-distance, -within,
+// -offset and -depth setups), which is what users search for.
+var errMixedRelative = errors.New("can't use a relative keyword like within/distance with a absolute relative keyword like depth/offset for the same content.")
+
 func (p *ruleParser) absolute(v string, set func(*Content, Num) *Num, name string) error {
 	c, err := p.content()
 	if err != nil {
@@ -227,7 +232,7 @@ func (p *ruleParser) absolute(v string, set func(*Content, Num) *Num, name strin
 		return err
 	}
 	if c.Relative() {
-		return fmt.Errorf("%s with distance/within on one content: can't mix absolute and relative modifiers", name)
+		return errMixedRelative
 	}
 	if c.Startswith {
 		return fmt.Errorf("%s with startswith on one content", name)
@@ -268,7 +273,7 @@ func (p *ruleParser) relative(v string, field func(*Content) *Num, name string) 
 		return err
 	}
 	if c.Offset.Set || c.Depth.Set {
-		return fmt.Errorf("%s with offset/depth on one content: can't mix absolute and relative modifiers", name)
+		return errMixedRelative
 	}
 	if c.Startswith {
 		return fmt.Errorf("%s with startswith on one content", name)

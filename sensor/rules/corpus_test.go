@@ -153,7 +153,7 @@ func TestOISFEventRulesLoad(t *testing.T) {
 // verifyExpectedRefusals are suricata-verify tests whose rules Suricata
 // must refuse, with the gist of its message.
 var verifyExpectedRefusals = map[string]string{
-	"test-bad-offset-distance-rule-1": "can't mix absolute and relative",
+	"test-bad-offset-distance-rule-1": "can't use a relative keyword like within/distance with a absolute relative keyword like depth/offset for the same content.",
 }
 
 func TestSuricataVerifyRulesLoad(t *testing.T) {

@@ -30,6 +30,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("alert tcp any any -> any any (msg:abc\\ ; xbits:set,a,track ip_pair,expire 5; sid:1;)")
 	f.Add(`alert http any any -> any any (content:"a"; http_uri; pcre:"/b/UR"; urilen:1<>9; flowbits:isset,a|b; threshold:type backoff,track by_flow,count 1,multiplier 10; sid:2;)`)
 	f.Add("alert dns any any -> any any (dns.query; to_lowercase; content:\"x\"; \\\n bsize:!5; tag:host,1,seconds,dst; sid:3;)")
+	f.Add(`alert http any any -> any any (urilen:<3; http.uri; content:"ab"; offset:9223372036854775807; content:"c"; distance:-9223372036854775807; bsize:2<>4; sid:4;)`)
 	f.Fuzz(func(t *testing.T, text string) {
 		r, err := Parse(text)
 		if err != nil {
@@ -48,6 +49,11 @@ func FuzzParse(f *testing.F) {
 		}
 		if p2 := r2.String(); p2 != printed {
 			t.Fatalf("printing is not stable: %q then %q", printed, p2)
+		}
+		// The analyzer reads every rule that loads: it must not panic, and
+		// it reads the AST, so the printed rule gets the same verdict.
+		if a, b := len(AnalyzeRule(r)), len(AnalyzeRule(r2)); a != b {
+			t.Fatalf("analysis changed with printing: %d then %d warnings\ninput: %q", a, b, text)
 		}
 	})
 }

@@ -169,12 +169,12 @@ func looksLikeRule(b []byte) bool {
 func (s *Set) add(text string, lm lineMap, file string, opts LoadOptions) *Error {
 	r, e := parseRule(text, lm)
 	if e != nil {
-		e.File = file
+		e.File, e.Text = file, text
 		return e
 	}
 	r.File = file
 	fail := func(pos Pos, kw, format string, a ...any) *Error {
-		return &Error{File: file, Line: pos.Line, Col: pos.Col, SID: r.SID, Keyword: kw, Msg: fmt.Sprintf(format, a...)}
+		return &Error{File: file, Line: pos.Line, Col: pos.Col, SID: r.SID, Keyword: kw, Msg: fmt.Sprintf(format, a...), Text: text}
 	}
 	if r.Action != ActionConfig || r.Protocol != "" {
 		vc := s.vars(opts.Vars)
@@ -229,10 +229,14 @@ type Result struct {
 	SID   uint32 // 0 when unknown
 	Valid bool
 	Err   *Error // nil when Valid
+	// Warnings are AnalyzeRule's findings on a valid rule: it loads but
+	// can never match.
+	Warnings []*Warning
 }
 
 // Check loads paths like LoadFiles and returns one Result per rule (and
-// per unreadable file), in file order and line order within a file.
+// per unreadable file), in file order and line order within a file, with
+// AnalyzeRule's warnings on the valid ones.
 func Check(paths []string, opts LoadOptions) (*Set, []Result) {
 	s := NewSet()
 	var out []Result
@@ -241,7 +245,7 @@ func Check(paths []string, opts LoadOptions) (*Set, []Result) {
 		errs := s.LoadFile(p, opts)
 		res := make([]Result, 0, len(s.Rules)-first+len(errs))
 		for _, r := range s.Rules[first:] {
-			res = append(res, Result{File: p, Line: r.Pos.Line, SID: r.SID, Valid: true})
+			res = append(res, Result{File: p, Line: r.Pos.Line, SID: r.SID, Valid: true, Warnings: AnalyzeRule(r)})
 		}
 		for _, e := range errs {
 			res = append(res, Result{File: p, Line: e.Line, SID: e.SID, Err: e})

@@ -16,33 +16,43 @@ type Error struct {
 	SID     uint32
 	Keyword string
 	Msg     string
+	// Text is the refused rule as written (continuation lines joined), for
+	// logs that quote it as Suricata's "error parsing signature" does; ""
+	// for config lines, unreadable files and refusals made after loading.
+	Text string
 }
 
 // Error formats e as "file:line:col: sid N: keyword: msg", leaving out
-// parts that are unknown, like go/scanner.
+// parts that are unknown, like go/scanner. Text is not part of it.
 func (e *Error) Error() string {
+	return positioned(e.File, e.Line, e.Col, e.SID, e.Keyword, e.Msg)
+}
+
+// positioned formats "file:line:col: sid N: keyword: msg", leaving out the
+// parts that are zero.
+func positioned(file string, line, col int, sid uint32, keyword, msg string) string {
 	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
+	if file != "" {
+		b.WriteString(file)
 		b.WriteByte(':')
 	}
-	if e.Line > 0 {
-		b.WriteString(strconv.Itoa(e.Line))
-		if e.Col > 0 {
-			b.WriteString(":" + strconv.Itoa(e.Col))
+	if line > 0 {
+		b.WriteString(strconv.Itoa(line))
+		if col > 0 {
+			b.WriteString(":" + strconv.Itoa(col))
 		}
 		b.WriteByte(':')
 	}
 	if b.Len() > 0 {
 		b.WriteByte(' ')
 	}
-	if e.SID != 0 {
-		fmt.Fprintf(&b, "sid %d: ", e.SID)
+	if sid != 0 {
+		fmt.Fprintf(&b, "sid %d: ", sid)
 	}
-	if e.Keyword != "" {
-		b.WriteString(e.Keyword + ": ")
+	if keyword != "" {
+		b.WriteString(keyword + ": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(msg)
 	return b.String()
 }
 

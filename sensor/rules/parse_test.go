@@ -252,7 +252,8 @@ func TestMultiLineRulePositions(t *testing.T) {
 	if len(errs) != 1 {
 		t.Fatalf("want 1 error, got %v", errs)
 	}
-	want := &Error{File: "m.rules", Line: 8, Col: 5, SID: 8, Keyword: "bogus", Msg: "unknown keyword"}
+	want := &Error{File: "m.rules", Line: 8, Col: 5, SID: 8, Keyword: "bogus", Msg: "unknown keyword",
+		Text: `alert tcp any any -> any any (msg:"y";     bogus; sid:8;)`}
 	if d := cmp.Diff(want, errs[0]); d != "" {
 		t.Errorf("error (-want +got):\n%s", d)
 	}

@@ -101,6 +101,26 @@ func (s *Session) Done() bool {
 	return true
 }
 
+// Delivered returns the position of direction dir: the bytes of sequence
+// space handed to the Handler as data or gaps so far. Inside a Data call it
+// is the position of the call's first byte.
+func (s *Session) Delivered(dir flow.Direction) uint64 { return s.h[dir&1].off }
+
+// Acked returns the position, in Delivered's units, up to which the
+// receiver of direction dir has acknowledged it, and false before its
+// first ACK (or once the depth is reached, when ACKs are no longer
+// followed). In IDS mode Suricata hands a direction's bytes to the app
+// layer only once acknowledged; the pipeline uses this to time its
+// inspection the same way.
+func (s *Session) Acked(dir flow.Direction) (uint64, bool) {
+	d := &s.h[dir&1]
+	if d.flags&(hStarted|hAcked) != hStarted|hAcked || d.flags&hDepth != 0 {
+		return 0, false
+	}
+	pos := int64(d.off) + int64(int32(d.acked-d.next))
+	return uint64(max(pos, 0)), true
+}
+
 // Swap exchanges the halves, for when flow.Flow.Swap reverses the flow.
 func (s *Session) Swap() { s.h[0], s.h[1] = s.h[1], s.h[0] }
 

@@ -328,3 +328,38 @@ func TestSizeofSession(t *testing.T) {
 		t.Fatalf("Session is %d bytes; keep it small, it is embedded per flow", n)
 	}
 }
+
+// TestAcked follows Delivered and Acked through a request, its ACK, a
+// response acknowledged in part and the depth.
+func TestAcked(t *testing.T) {
+	type want struct {
+		delivered uint64
+		acked     uint64
+		ok        bool
+	}
+	hs := []step{{ts, 100, 0, S, ""}, {tc, 500, 101, SA, ""}, {ts, 101, 501, A, ""}}
+	for _, tc := range []struct {
+		name  string
+		opts  Options
+		steps []step
+		dir   flow.Direction
+		want  want
+	}{
+		{"request not yet acknowledged", DefaultOptions(), []step{{ts, 101, 501, PA, "GET / HTTP/1.0\r\n\r\n"}}, ts, want{18, 0, true}},
+		{"request acknowledged", DefaultOptions(), []step{{ts, 101, 501, PA, "GET / HTTP/1.0\r\n\r\n"}, {tc, 501, 119, A, ""}}, ts, want{18, 18, true}},
+		{"response acknowledged in part", DefaultOptions(), []step{{tc, 501, 101, PA, "HTTP/1.0 200 OK\r\n"}, {ts, 101, 506, A, ""}}, flow.ToClient, want{17, 5, true}},
+		{"no ACK from the receiver yet", DefaultOptions(), []step{{tc, 501, 101, PA, "HTTP/1.0 200 OK\r\n"}}, flow.ToClient, want{17, 0, true}},
+		{"depth reached", Options{Depth: 4}, []step{{ts, 101, 501, PA, "GET / HTTP/1.0\r\n\r\n"}, {tc, 501, 119, A, ""}}, ts, want{4, 0, false}},
+	} {
+		r := NewReassembler(tc.opts)
+		_, _, s := run(r, append(append([]step{}, hs...), tc.steps...), false)
+		acked, ok := s.Acked(tc.dir)
+		if got := (want{s.Delivered(tc.dir), acked, ok}); got != tc.want {
+			t.Errorf("%s: delivered %d acked %d %v, want %+v", tc.name, got.delivered, got.acked, got.ok, tc.want)
+		}
+	}
+	var s Session
+	if _, ok := s.Acked(ts); ok {
+		t.Error("a session that saw nothing reports an ACK")
+	}
+}

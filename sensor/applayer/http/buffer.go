@@ -34,9 +34,9 @@ import (
 //	http.content_type   Content-Type value
 //	http.header         headers normalised: "Name: value\r\n" per header,
 //	                    surrounding whitespace trimmed, folding joined
-//	http.header.raw     headers as "Name: value\r\n" in arrival order with
-//	                    the empty line ending the section (the parser keeps
-//	                    trimmed values, so this approximates the wire bytes)
+//	http.header.raw     the header section as received: header lines with
+//	                    their line endings, the empty line ending the
+//	                    section, trailers (RequestHeadersRaw)
 //	http.start          start line + "\r\n" + http.header + "\r\n"
 //	http.request_body   decoded request body up to RequestBodyLimit
 //	                    (http.client_body)
@@ -95,39 +95,59 @@ func (tx *Transaction) BufferDir(name string, dir flow.Direction) []byte {
 			return tx.ContentTypeReq
 		}
 		return tx.ContentType
-	case "http.header":
-		return headerBlock(tx.headersFor(req), false)
 	case "http.header.raw":
-		return headerBlock(tx.headersFor(req), true)
+		if req {
+			return nilIfEmpty(tx.RequestHeadersRaw)
+		}
+		return nilIfEmpty(tx.ResponseHeadersRaw)
+	case "http.request_body", "http.client_body":
+		return tx.RequestBody
+	case "http.response_line":
+		return tx.ResponseLine
+	case "http.stat_msg":
+		return tx.StatusMsg
+	case "http.response_body", "file.data", "http.server_body":
+		return tx.ResponseBody
+	case "http.header", "http.start", "http.stat_code":
+		b, _ := tx.AppendBufferDir(nil, name, dir)
+		return b
+	}
+	return nil
+}
+
+// AppendBufferDir is BufferDir building the composed buffers (http.header,
+// http.start, http.stat_code) in dst's spare capacity instead of new
+// memory: it returns the buffer and dst extended, so a caller that keeps
+// dst across transactions allocates only while it grows. Other buffers
+// are returned as BufferDir returns them, dst unchanged.
+func (tx *Transaction) AppendBufferDir(dst []byte, name string, dir flow.Direction) ([]byte, []byte) {
+	req := dir == flow.ToServer
+	start := len(dst)
+	switch name {
+	case "http.header":
+		dst = appendHeaderBlock(dst, tx.headersFor(req))
 	case "http.start":
 		line := tx.RequestLine
 		if !req {
 			line = tx.ResponseLine
 		}
 		if line == nil {
-			return nil
+			return nil, dst
 		}
-		h := headerBlock(tx.headersFor(req), false)
-		b := make([]byte, 0, len(line)+2+len(h)+2)
-		b = append(b, line...)
-		b = append(b, "\r\n"...)
-		b = append(b, h...)
-		return append(b, "\r\n"...)
-	case "http.request_body", "http.client_body":
-		return tx.RequestBody
-	case "http.response_line":
-		return tx.ResponseLine
+		dst = append(append(dst, line...), "\r\n"...)
+		dst = append(appendHeaderBlock(dst, tx.headersFor(req)), "\r\n"...)
 	case "http.stat_code":
 		if tx.Status == 0 {
-			return nil
+			return nil, dst
 		}
-		return strconv.AppendInt(make([]byte, 0, 3), int64(tx.Status), 10)
-	case "http.stat_msg":
-		return tx.StatusMsg
-	case "http.response_body", "file.data", "http.server_body":
-		return tx.ResponseBody
+		dst = strconv.AppendInt(dst, int64(tx.Status), 10)
+	default:
+		return tx.BufferDir(name, dir), dst
 	}
-	return nil
+	if len(dst) == start {
+		return nil, dst
+	}
+	return dst[start:len(dst):len(dst)], dst
 }
 
 func (tx *Transaction) headersFor(req bool) []Header {
@@ -137,27 +157,20 @@ func (tx *Transaction) headersFor(req bool) []Header {
 	return tx.ResponseHeaders
 }
 
-// headerBlock renders headers as "Name: value\r\n" lines; raw adds the
-// terminating empty line, as Suricata's http.header.raw includes it.
-func headerBlock(hs []Header, raw bool) []byte {
-	if len(hs) == 0 {
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
 		return nil
 	}
-	n := 0
-	for _, h := range hs {
-		n += len(h.Name) + 2 + len(h.Value) + 2
-	}
-	b := make([]byte, 0, n+2)
-	for _, h := range hs {
-		b = append(b, h.Name...)
-		b = append(b, ": "...)
-		b = append(b, h.Value...)
-		b = append(b, "\r\n"...)
-	}
-	if raw {
-		b = append(b, "\r\n"...)
-	}
 	return b
+}
+
+// appendHeaderBlock appends headers as "Name: value\r\n" lines
+// (http.header).
+func appendHeaderBlock(dst []byte, hs []Header) []byte {
+	for _, h := range hs {
+		dst = append(append(append(append(dst, h.Name...), ": "...), h.Value...), "\r\n"...)
+	}
+	return dst
 }
 
 // normalizeURI returns the request target as libhtp's normalised URI that

@@ -15,15 +15,15 @@ import (
 // A truncated stream keeps what decoded; a stream that does not decode at
 // all keeps the raw bytes and flags EventDecodeFailed. "deflate" is tried as
 // zlib (RFC 9110 §8.4.1.2) and then as raw DEFLATE, which some servers
-// send.
-func (p *Parser) decodeBody(tx *Transaction, dir flow.Direction, enc encoding) {
+// send. It reports whether decoded output was left beyond the limit.
+func (p *Parser) decodeBody(tx *Transaction, dir flow.Direction, enc encoding) bool {
 	body := &tx.ResponseBody
 	if dir == flow.ToServer {
 		body = &tx.RequestBody
 	}
 	raw := *body
 	if len(raw) == 0 {
-		return
+		return false
 	}
 	limit := p.limit(dir)
 	var out []byte
@@ -45,12 +45,13 @@ func (p *Parser) decodeBody(tx *Transaction, dir flow.Direction, enc encoding) {
 	if !ok {
 		tx.Events |= EventDecodeFailed
 		p.stats.DecodeErrors++
-		return
+		return false
 	}
 	if more {
 		tx.Events |= EventBodyTruncated
 	}
 	*body = out
+	return more
 }
 
 // readLimited reads up to limit bytes. ok is false when nothing decoded

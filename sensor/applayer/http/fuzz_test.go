@@ -17,7 +17,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("GET /old\r\n"), []byte("<html>"), []byte{0})
 	f.Add([]byte("CONNECT h:443 HTTP/1.1\r\n\r\n\x16\x03"), []byte("HTTP/1.1 200 OK\r\n\r\n\x16\x03"), []byte{9, 250})
 	f.Fuzz(func(t *testing.T, reqData, respData, cuts []byte) {
-		opts := &Options{MaxHeaderBytes: 512, MaxHeaders: 8, RequestBodyLimit: 256, ResponseBodyLimit: 256, MaxPendingTx: 4}
+		opts := &Options{MaxHeaderBytes: 512, MaxHeaders: 8, RequestBodyLimit: 256, ResponseBodyLimit: 256, MaxPendingTx: 4,
+			Files: true, FileHashes: HashMD5 | HashSHA256}
 		p := NewParser(opts)
 		seen := map[*Transaction]bool{}
 		var last int64 = -1
@@ -35,7 +36,15 @@ func FuzzParse(f *testing.F) {
 			if len(tx.RequestBody) > 256 || len(tx.ResponseBody) > 256 || len(tx.RequestHeaders) > 8 || len(tx.ResponseHeaders) > 8 {
 				t.Fatalf("limits exceeded: %d %d %d %d", len(tx.RequestBody), len(tx.ResponseBody), len(tx.RequestHeaders), len(tx.ResponseHeaders))
 			}
-			for _, name := range []string{"http.uri", "http.header", "http.start", "http.stat_code", "http.host.raw"} {
+			if len(tx.RequestHeadersRaw) > 514 || len(tx.ResponseHeadersRaw) > 514 {
+				t.Fatalf("raw headers exceed the limit: %d %d", len(tx.RequestHeadersRaw), len(tx.ResponseHeadersRaw))
+			}
+			for _, f := range []*File{tx.RequestFile, tx.ResponseFile} {
+				if f != nil && (f.Size < 0 || f.Size > 256 || len(f.Name) > MaxFileName || f.Closed && f.Gaps) {
+					t.Fatalf("file out of bounds: %s", fileString(f))
+				}
+			}
+			for _, name := range []string{"http.uri", "http.header", "http.header.raw", "http.start", "http.stat_code", "http.host.raw"} {
 				tx.Buffer(name)
 				tx.BufferDir(name, flow.ToClient)
 			}

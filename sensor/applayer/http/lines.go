@@ -91,14 +91,32 @@ func parseStatusLine(line []byte) (proto []byte, code int, msg []byte, ok bool) 
 	return proto, code, msg, true
 }
 
-// parseChunkSize reads "hex [; extensions]" (RFC 9112 §7.1.1). Sizes past
-// 2^40 are refused: no real chunk is that large, and it keeps arithmetic
-// far from overflow.
-func parseChunkSize(line []byte) (int64, bool) {
-	line = bytes.TrimLeft(line, " \t")
+// chunkResult classifies a chunk-size line.
+type chunkResult uint8
+
+const (
+	chunkOK      chunkResult = iota
+	chunkEmpty               // nothing but whitespace: libhtp reads the next line instead
+	chunkInvalid             // no hex digits, or a size over 2^31-1
+)
+
+// parseChunkSize reads a chunk-size line as libhtp does (Suricata 7's
+// htp_parse_chunked_length, Suricata 8's parse_chunked_length): leading
+// CR, LF, space, tab, VT and FF are skipped, the hex digits that follow
+// are the size, and whatever comes after them (a chunk extension, or junk
+// such as "f,") is ignored. Sizes above 2^31-1 are invalid.
+func parseChunkSize(line []byte) (int64, chunkResult) {
+	i := 0
+	for i < len(line) && isSpace(line[i]) {
+		i++
+	}
+	if i == len(line) {
+		return 0, chunkEmpty
+	}
 	var n int64
 	digits := 0
-	for _, c := range line {
+	for ; i < len(line); i++ {
+		c := line[i]
 		var d byte
 		switch {
 		case c >= '0' && c <= '9':
@@ -108,18 +126,19 @@ func parseChunkSize(line []byte) (int64, bool) {
 		case c >= 'A' && c <= 'F':
 			d = c - 'A' + 10
 		default:
-			if digits == 0 || (c != ';' && c != ' ' && c != '\t') {
-				return 0, false
-			}
-			return n, true
+			i = len(line)
+			continue
 		}
 		n = n<<4 | int64(d)
 		digits++
-		if n > 1<<40 {
-			return 0, false
+		if n > 1<<31-1 {
+			return 0, chunkInvalid
 		}
 	}
-	return n, digits > 0
+	if digits == 0 {
+		return 0, chunkInvalid
+	}
+	return n, chunkOK
 }
 
 // parseContentLength reads a decimal length. A list of identical values

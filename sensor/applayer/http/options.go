@@ -53,6 +53,13 @@ type Options struct {
 	// Stats, when set, receives the parser counters. It is not
 	// synchronised: share one Stats only among parsers of one worker.
 	Stats *Stats
+	// Files tracks message bodies as files (Transaction.RequestFile and
+	// ResponseFile), as Suricata does when file logging is on. Off by
+	// default: it costs a small allocation per body.
+	Files bool
+	// FileHashes selects the checksums computed over every file; 0 (the
+	// default) computes none. Ignored without Files.
+	FileHashes FileHash
 }
 
 func (o *Options) withDefaults() Options {

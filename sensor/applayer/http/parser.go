@@ -50,6 +50,7 @@ type side struct {
 	line     []byte // partial line carried across Parse calls; lazily allocated
 	lineDone bool   // line holds a completed line to drop on the next read
 	overflow bool   // current line passed MaxHeaderBytes: rest discarded
+	crlf     bool   // the line readLine returned ended in CRLF (else LF)
 
 	tx        *Transaction
 	hdrBytes  int // header-section bytes of the current message
@@ -60,6 +61,7 @@ type side struct {
 	clen      int64 // Content-Length, -1 none
 	enc       encoding
 	hole      bool // body lost bytes to a gap: stop keeping it
+	file      fileState
 }
 
 // Parser parses both directions of one HTTP/1.x flow into Transactions.
@@ -211,8 +213,10 @@ func (p *Parser) readLine(s *side, data []byte) (line []byte, n int, ok bool) {
 		line = s.line
 		s.lineDone = true
 	}
+	s.crlf = false
 	if l := len(line); l > 0 && line[l-1] == '\r' {
 		line = line[:l-1]
+		s.crlf = true
 	} else if s.tx != nil {
 		s.tx.Events |= EventLFOnly
 	}
@@ -251,14 +255,32 @@ func (p *Parser) onLine(s *side, dir flow.Direction, line []byte, now time.Time,
 	case stStart:
 		p.startLine(s, dir, line, now, emit)
 	case stHeaders:
+		p.rawHeader(s, dir, line)
 		if len(line) == 0 {
 			p.endHeaders(s, dir, emit)
 			return
 		}
 		p.header(s, dir, line)
 	case stChunkSize:
-		size, ok := parseChunkSize(line)
-		if !ok {
+		size, res := parseChunkSize(line)
+		switch {
+		case res == chunkEmpty:
+			return // libhtp reads the next line as the chunk size
+		case res == chunkInvalid && dir == flow.ToClient:
+			// libhtp: the response is not chunked after all; its bytes,
+			// this line included, are the body until the connection
+			// closes.
+			s.tx.Events |= EventChunkInvalid
+			s.chunked = false
+			s.state = stBodyClose
+			p.body(s, dir, line)
+			if s.crlf {
+				p.body(s, dir, crlf)
+			} else {
+				p.body(s, dir, crlf[1:])
+			}
+			return
+		case res == chunkInvalid:
 			s.tx.Events |= EventChunkInvalid
 			p.finish(s, dir, emit)
 			s.synced, s.resync = false, true
@@ -280,6 +302,7 @@ func (p *Parser) onLine(s *side, dir flow.Direction, line []byte, now time.Time,
 		}
 		s.state = stChunkSize
 	case stTrailers:
+		p.rawHeader(s, dir, line)
 		if len(line) == 0 {
 			p.finish(s, dir, emit)
 			return
@@ -288,6 +311,7 @@ func (p *Parser) onLine(s *side, dir flow.Direction, line []byte, now time.Time,
 	case stMaybeHeaders:
 		if isHeaderLine(line) {
 			s.state = stHeaders
+			p.rawHeader(s, dir, line)
 			p.header(s, dir, line)
 			return
 		}
@@ -575,6 +599,37 @@ func (p *Parser) headers(tx *Transaction, dir flow.Direction) []Header {
 	return tx.ResponseHeaders
 }
 
+var crlf = []byte("\r\n")
+
+// rawHeader appends a header, trailer or terminating empty line as it was
+// received (with its CRLF or LF) to the message's raw header bytes, up to
+// MaxHeaderBytes plus the terminator.
+func (p *Parser) rawHeader(s *side, dir flow.Direction, line []byte) {
+	tx := s.tx
+	if tx == nil || tx.discard {
+		return
+	}
+	dst := &tx.RequestHeadersRaw
+	if dir == flow.ToClient {
+		dst = &tx.ResponseHeadersRaw
+	}
+	eol := crlf
+	if !s.crlf {
+		eol = crlf[1:]
+	}
+	room := p.opts.MaxHeaderBytes + len(eol) - len(*dst)
+	if room <= 0 {
+		return
+	}
+	if *dst == nil {
+		*dst = make([]byte, 0, min(512, p.opts.MaxHeaderBytes+2))
+	}
+	*dst = append(*dst, line[:min(len(line), room)]...)
+	if room > len(line) {
+		*dst = append(*dst, eol[:min(len(eol), room-len(line))]...)
+	}
+}
+
 // special records the headers that frame the body or that EVE and the
 // named buffers expose. owned says value is already a transaction copy.
 // Only the first occurrence of a logged field is kept (like libhtp's
@@ -685,7 +740,7 @@ func (p *Parser) endHeaders(s *side, dir flow.Direction, emit func(*Transaction)
 		tx.HasResponse = false
 		tx.Status = 0
 		tx.StatusMsg, tx.RespProtocol, tx.ResponseLine = nil, nil, nil
-		tx.ResponseHeaders = nil
+		tx.ResponseHeaders, tx.ResponseHeadersRaw = nil, nil
 		tx.ContentType, tx.Location = nil, nil
 		s.reset(true)
 		return
@@ -755,13 +810,19 @@ func (p *Parser) body(s *side, dir flow.Direction, b []byte) {
 	} else {
 		tx.ResponseBodyLen += int64(len(b))
 	}
+	limit := p.limit(dir)
+	if len(b) > 0 {
+		p.openFile(s, dir)
+		s.fileData(b, limit)
+	}
 	if s.hole {
 		return
 	}
-	room := p.limit(dir) - len(*dst)
+	room := limit - len(*dst)
 	if len(b) > room {
 		b = b[:max(room, 0)]
 		tx.Events |= EventBodyTruncated
+		s.file.cut = true
 	}
 	if len(b) > 0 {
 		*dst = append(*dst, b...)
@@ -784,9 +845,7 @@ func (p *Parser) frame(s *side, dir flow.Direction, n int) {
 func (p *Parser) finish(s *side, dir flow.Direction, emit func(*Transaction)) {
 	tx := s.tx
 	if tx != nil {
-		if s.enc != encIdentity && !s.hole {
-			p.decodeBody(tx, dir, s.enc)
-		}
+		p.endBody(s, dir, !s.hole)
 		if dir == flow.ToServer {
 			tx.RequestDone = true
 			if p.opts.OnRequest != nil {
@@ -800,6 +859,29 @@ func (p *Parser) finish(s *side, dir flow.Direction, emit func(*Transaction)) {
 	s.reset(synced)
 	p.flush(emit)
 	p.overflowPending(emit)
+}
+
+// endBody ends the body of the message on s: a gzip or deflate body kept
+// for inspection is decoded, and the body's file closes. complete is false
+// when a gap cut the message's framing; the end of the flow completes a
+// message, as libhtp finalises it then.
+func (p *Parser) endBody(s *side, dir flow.Direction, complete bool) {
+	var decoded []byte
+	more := false
+	if s.enc != encIdentity && !s.hole {
+		more = p.decodeBody(s.tx, dir, s.enc)
+		decoded = s.tx.ResponseBody
+		if dir == flow.ToServer {
+			decoded = s.tx.RequestBody
+		}
+	}
+	if s.closeFile(decoded, more, complete) {
+		if dir == flow.ToServer {
+			s.tx.RequestFile = nil
+		} else {
+			s.tx.ResponseFile = nil
+		}
+	}
 }
 
 // Gap tells the parser that n bytes of direction dir were lost. Inside a
@@ -820,6 +902,8 @@ func (p *Parser) Gap(dir flow.Direction, n uint32, now time.Time, emit func(*Tra
 		return
 	case stBodyLen, stChunkData:
 		if int64(n) <= s.remaining {
+			p.openFile(s, dir)
+			s.fileGap(int64(n), p.limit(dir))
 			s.hole = true
 			if dir == flow.ToServer {
 				s.tx.RequestBodyLen += int64(n)
@@ -837,6 +921,8 @@ func (p *Parser) Gap(dir flow.Direction, n uint32, now time.Time, emit func(*Tra
 			return
 		}
 	case stBodyClose:
+		p.openFile(s, dir)
+		s.fileGap(int64(n), p.limit(dir))
 		s.hole = true
 		if dir == flow.ToServer {
 			s.tx.RequestBodyLen += int64(n)
@@ -847,6 +933,9 @@ func (p *Parser) Gap(dir flow.Direction, n uint32, now time.Time, emit func(*Tra
 	}
 	if s.tx != nil {
 		s.tx.Events |= EventGap
+		if s.file.f != nil {
+			s.file.f.Gaps = true
+		}
 		s.hole = true
 		p.finish(s, dir, emit)
 	} else {
@@ -874,9 +963,9 @@ func (p *Parser) Close(now time.Time, emit func(*Transaction)) {
 		default:
 			s.tx.Events |= EventIncomplete
 		}
-		if s.enc != encIdentity && !s.hole {
-			p.decodeBody(s.tx, dir, s.enc)
-		}
+		// libhtp finalises the message when the stream closes: a file cut
+		// short by the end of the flow is logged CLOSED, as Suricata does.
+		p.endBody(s, dir, true)
 		if s.state == stBodyClose {
 			s.tx.ResponseDone = true
 		}

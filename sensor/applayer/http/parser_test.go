@@ -77,6 +77,30 @@ func viewOf(tx *Transaction) view {
 	}
 }
 
+// fullView adds what view leaves out: raw header sections and files.
+type fullView struct {
+	View              view
+	RawReq, RawResp   string
+	ReqFile, RespFile string
+}
+
+func fileString(f *File) string {
+	if f == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%q size=%d gaps=%v closed=%v range=%v:%d-%d md5=%x sha1=%x sha256=%x",
+		f.Name, f.Size, f.Gaps, f.Closed, f.HasRange, f.Start, f.End, f.MD5, f.SHA1, f.SHA256)
+}
+
+func fullViews(txs []*Transaction) []fullView {
+	out := make([]fullView, len(txs))
+	for i, tx := range txs {
+		out[i] = fullView{viewOf(tx), string(tx.RequestHeadersRaw), string(tx.ResponseHeadersRaw),
+			fileString(tx.RequestFile), fileString(tx.ResponseFile)}
+	}
+	return out
+}
+
 func views(txs []*Transaction) []view {
 	out := make([]view, len(txs))
 	for i, tx := range txs {
@@ -318,16 +342,20 @@ func TestSplitEveryOffset(t *testing.T) {
 		{"lf only folded", "GET  /x?y  HTTP/1.0\nHost: h\nX-F: a\n\tb\n\n", "HTTP/1.0 200 OK\nSet-Cookie: s\n\nbody until close"},
 		{"gzip", "GET / HTTP/1.1\r\nHost: h\r\n\r\n", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(gz), gz)},
 		{"http09", "GET /old\r\n", "<html>old</html>"},
+		{"files, raw headers, odd chunk sizes", "PUT /up/f.bin?x=1 HTTP/1.1\r\nHost:   h  \r\nContent-Length: 4\r\n\r\nabcd",
+			"HTTP/1.1 200 OK\r\nContent-Disposition: attachment; filename=\"e.txt\"\r\nTransfer-Encoding: chunked\r\n\r\n3,\r\nabc\r\n\r\n2 \r\nde\r\n0\r\nX-T:  t\r\n\r\n"},
+		{"chunk size junk: body until close", "GET / HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nbody\r\n0\r\n\r\n"},
 	}
+	opts := &Options{Files: true, FileHashes: HashMD5 | HashSHA1 | HashSHA256}
 	for _, ex := range exchanges {
 		t.Run(ex.name, func(t *testing.T) {
-			base := views(feed(nil, req(ex.req), resp(ex.resp)))
+			base := fullViews(feed(opts, req(ex.req), resp(ex.resp)))
 			if len(base) == 0 {
 				t.Fatal("no transactions")
 			}
 			check := func(what string, steps ...step) {
 				t.Helper()
-				if diff := cmp.Diff(base, views(feed(nil, steps...))); diff != "" {
+				if diff := cmp.Diff(base, fullViews(feed(opts, steps...))); diff != "" {
 					t.Fatalf("%s changed the result (-whole +split):\n%s", what, diff)
 				}
 			}

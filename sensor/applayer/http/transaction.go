@@ -51,19 +51,36 @@ type Transaction struct {
 	XFF            []byte
 	ContentTypeReq []byte
 	RequestHeaders []Header
-	RequestBody    []byte // decoded body, truncated at the inspection limit
-	RequestBodyLen int64  // message-body bytes on the wire: chunk-size lines and CRLFs included (trailers not), before decompression; gap bytes inside a body included
+	// RequestHeadersRaw is the header section exactly as received: every
+	// header line (folded and malformed ones included) with its CRLF or
+	// LF, then the empty line that ends it, then any trailer lines
+	// (http.header.raw). At most MaxHeaderBytes plus the last line ending.
+	RequestHeadersRaw []byte
+	RequestBody       []byte // decoded body, truncated at the inspection limit
+	RequestBodyLen    int64  // message-body bytes on the wire: chunk-size lines and CRLFs included (trailers not), before decompression; gap bytes inside a body included
 
 	// Response.
-	HasResponse     bool
-	RespProtocol    []byte
-	Status          int // 0 when no response was seen
-	StatusMsg       []byte
-	ContentType     []byte // response Content-Type, whole value (http.content_type); EVE "http_content_type" is the part before ';', trimmed, as Suricata logs it
-	Location        []byte // EVE "redirect"
-	ResponseHeaders []Header
-	ResponseBody    []byte // decoded (de-chunked, gunzipped) body, truncated at the inspection limit
-	ResponseBodyLen int64  // as RequestBodyLen, for the response: EVE "length" (libhtp response_message_len, which counts chunk framing)
+	HasResponse        bool
+	RespProtocol       []byte
+	Status             int // 0 when no response was seen
+	StatusMsg          []byte
+	ContentType        []byte // response Content-Type, whole value (http.content_type); EVE "http_content_type" is the part before ';', trimmed, as Suricata logs it
+	Location           []byte // EVE "redirect"
+	ResponseHeaders    []Header
+	ResponseHeadersRaw []byte // as RequestHeadersRaw, for the response
+	ResponseBody       []byte // decoded (de-chunked, gunzipped) body, truncated at the inspection limit
+	ResponseBodyLen    int64  // as RequestBodyLen, for the response: EVE "length" (libhtp response_message_len, which counts chunk framing)
+
+	// RequestFile and ResponseFile are the bodies tracked as files when
+	// Options.Files is set (see File); nil otherwise or when the message
+	// has no body that is a file.
+	RequestFile, ResponseFile *File
+
+	// LogDisabled is set by the parser's consumer, never by the parser,
+	// when a rule's config keyword (logging disable, type tx) matched the
+	// transaction: it is then not logged, as Suricata's conditional
+	// logging.
+	LogDisabled bool
 
 	RequestDone, ResponseDone bool
 	Gap                       bool  // a stream gap hit this transaction

@@ -66,6 +66,7 @@ func certPrefixFields(s *Session, prefix []byte) bool {
 // SEQUENCEs may extend past the end of der.
 func tbsFields(s *Session, der []byte, cut bool) bool {
 	s.Subject, s.Issuer, s.Serial = s.Subject[:0], s.Issuer[:0], s.Serial[:0]
+	s.SANs = s.SANs[:0]
 	s.NotBefore, s.NotAfter = time.Time{}, time.Time{}
 	outer := derNext
 	if cut {
@@ -107,11 +108,12 @@ func tbsFields(s *Session, der []byte, cut bool) bool {
 			s.NotAfter = t
 		}
 	}
-	subject, _, ok := derNext(tbs, 0x30)
+	subject, tbs, ok := derNext(tbs, 0x30)
 	if !ok {
 		return false
 	}
 	s.Subject = appendDN(s.Subject, subject)
+	sanFields(s, tbs)
 	return true
 }
 

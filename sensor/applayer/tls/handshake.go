@@ -50,8 +50,13 @@ type Session struct {
 	HasServerHello   bool
 
 	// First certificate of the server chain (TLS ≤ 1.2 only).
-	Subject      []byte // RFC 4514-like text as Suricata prints it: "C=US, O=..., CN=..."
-	Issuer       []byte
+	Subject []byte // RFC 4514-like text as Suricata prints it: "C=US, O=..., CN=..."
+	Issuer  []byte
+	// SANs are its subjectAltName entries as Suricata logs them: DNS
+	// names as written, IP addresses as text; other name types are left
+	// out. At most MaxSANs; each slice aliases sanBuf.
+	SANs         [][]byte
+	sanBuf       []byte
 	Serial       []byte // "0A:1B:..." upper-case colon-separated hex
 	Fingerprint  []byte // SHA-1 of the DER, "aa:bb:..." lower-case colon-separated hex
 	NotBefore    time.Time
@@ -60,5 +65,9 @@ type Session struct {
 	CertDER      [][]byte // raw certificates for tls.store / rules; bounded
 
 	SessionResumed bool
-	Encrypted      bool // both sides changed cipher spec / handshake finished: the bypass hook
+	Encrypted      bool // both sides changed cipher spec / handshake finished
+	// AppData is set by the first application_data record (not 0-RTT
+	// early data before the ServerHello): where Suricata's
+	// encryption-handling stops inspection or bypasses the flow.
+	AppData bool
 }

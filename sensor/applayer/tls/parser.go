@@ -408,6 +408,9 @@ func (p *Parser) record(dir flow.Direction, ct byte, body []byte) {
 		p.encrypt(dir)
 	case ContentApplicationData:
 		p.encrypt(dir)
+		if p.sess.HasServerHello || !hasEarlyData(p.sess.Extensions) {
+			p.sess.AppData = true
+		}
 	case ContentHandshake:
 		if d.encrypted {
 			// Encrypted Finished (or TLS 1.3 compat): nothing to read.
@@ -415,6 +418,18 @@ func (p *Parser) record(dir flow.Direction, ct byte, body []byte) {
 		}
 		p.handshake(dir, d, body)
 	}
+}
+
+// hasEarlyData reports whether the ClientHello offered 0-RTT data (the
+// early_data extension, RFC 8446 §4.2.10): application data before the
+// ServerHello is then early data, not the end of the handshake.
+func hasEarlyData(exts []uint16) bool {
+	for _, e := range exts {
+		if e == 42 {
+			return true
+		}
+	}
+	return false
 }
 
 // isServer reports whether dir carries the server's bytes: the side that

@@ -28,6 +28,11 @@ import (
 //   - A transition value is the next state encoded: dense state i as i*nc
 //     (its row offset), sparse state j as denseLimit+j, with matchFlag set
 //     when the state or a suffix of it ends a pattern.
+//   - Patterns longer than acPrefix bytes enter the automaton by their
+//     first acPrefix bytes and are verified whole when those match: deep
+//     states of long patterns are rare to reach and cost memory, and a
+//     short automaton depth lets Scan split a buffer between independent
+//     walks (see Scan).
 type acMatcher struct {
 	t *table
 
@@ -45,7 +50,21 @@ type acMatcher struct {
 
 	short   shortPath
 	hasLong bool // any pattern of 3 bytes or more
+	depth   int  // longest path in the automaton: min(longest pattern, acPrefix)
 }
+
+// acPrefix is the automaton depth: longer patterns are found by their
+// prefix and verified.
+const acPrefix = 32
+
+// Scan walks a buffer in acWays independent parts at once once it is at
+// least acWaysMin bytes long: each step's table lookup depends on the
+// previous one, so one walk waits on memory most of the time, and
+// interleaved walks overlap those waits.
+const (
+	acWays    = 4
+	acWaysMin = 256
+)
 
 type sparseState struct {
 	lo, hi uint32 // edges sKey[lo:hi], sNext[lo:hi]
@@ -91,7 +110,7 @@ func (m *acMatcher) buildAutomaton(long []uint32, opts Options) error {
 	// Byte classes over folded bytes.
 	var used [256]bool
 	for _, u := range long {
-		for _, c := range t.pats[u].fold {
+		for _, c := range prefix(t.pats[u].fold) {
 			used[c] = true
 		}
 	}
@@ -115,7 +134,8 @@ func (m *acMatcher) buildAutomaton(long []uint32, opts Options) error {
 	nodes := []trieNode{{fail: 0}}
 	for _, u := range long {
 		n := int32(0)
-		for _, c := range t.pats[u].fold {
+		m.depth = max(m.depth, len(prefix(t.pats[u].fold)))
+		for _, c := range prefix(t.pats[u].fold) {
 			k := classOf[c]
 			next := nodes[n].kid(k)
 			if next < 0 {
@@ -242,6 +262,9 @@ func (m *acMatcher) buildAutomaton(long []uint32, opts Options) error {
 	return nil
 }
 
+// prefix returns the part of a pattern the automaton holds.
+func prefix(b []byte) []byte { return b[:min(len(b), acPrefix)] }
+
 func (m *acMatcher) NewScratch() *Scratch { return m.t.newScratch() }
 func (m *acMatcher) Patterns() int        { return len(m.t.pats) }
 func (m *acMatcher) Engine() string       { return EngineAC }
@@ -261,9 +284,80 @@ func (m *acMatcher) Scan(sc *Scratch, buf []byte, hits []uint32) []uint32 {
 	if !m.hasLong {
 		return hits
 	}
+	// Each part after the first starts depth-1 bytes early, so a pattern
+	// ending in it is seen whole; a match in the overlap may be reported
+	// by two walks and is deduplicated by emit.
+	ov := m.depth - 1
+	seg := (len(buf) + acWays - 1) / acWays
+	if len(buf) < acWaysMin || seg <= ov {
+		_, hits = m.walk(sc, buf, 0, len(buf), 0, hits)
+		return hits
+	}
+	var st [acWays]uint32
+	var pos [acWays]int
+	for k := 1; k < acWays; k++ {
+		// Warm up: the overlap before the part's own bytes.
+		pos[k] = k*seg - ov
+		st[k], hits = m.walk(sc, buf, pos[k], k*seg, 0, hits)
+		pos[k] = k * seg
+	}
+	last := len(buf) - (acWays-1)*seg // bytes of the last part, ≤ seg
+	dense, dl, cls := m.dense, m.denseLimit, &m.cls
+	b0, b1, b2, b3 := buf[:last], buf[seg:seg+last], buf[2*seg:2*seg+last], buf[3*seg:3*seg+last]
+	s0, s1, s2, s3 := st[0], st[1], st[2], st[3]
+	for i := range b0 {
+		c0, c1, c2, c3 := uint32(cls[b0[i]]), uint32(cls[b1[i]]), uint32(cls[b2[i]]), uint32(cls[b3[i]])
+		if s0 < dl {
+			s0 = dense[s0+c0]
+		} else {
+			s0 = m.sparseNext(s0, c0)
+		}
+		if s1 < dl {
+			s1 = dense[s1+c1]
+		} else {
+			s1 = m.sparseNext(s1, c1)
+		}
+		if s2 < dl {
+			s2 = dense[s2+c2]
+		} else {
+			s2 = m.sparseNext(s2, c2)
+		}
+		if s3 < dl {
+			s3 = dense[s3+c3]
+		} else {
+			s3 = m.sparseNext(s3, c3)
+		}
+		if (s0|s1|s2|s3)&matchFlag != 0 {
+			if s0&matchFlag != 0 {
+				s0 &^= matchFlag
+				hits = m.report(sc, s0, buf, i, hits)
+			}
+			if s1&matchFlag != 0 {
+				s1 &^= matchFlag
+				hits = m.report(sc, s1, buf, seg+i, hits)
+			}
+			if s2&matchFlag != 0 {
+				s2 &^= matchFlag
+				hits = m.report(sc, s2, buf, 2*seg+i, hits)
+			}
+			if s3&matchFlag != 0 {
+				s3 &^= matchFlag
+				hits = m.report(sc, s3, buf, 3*seg+i, hits)
+			}
+		}
+	}
+	// The first parts are longer than the last by seg-last bytes.
+	for k, s := range [acWays - 1]uint32{s0, s1, s2} {
+		_, hits = m.walk(sc, buf, k*seg+last, (k+1)*seg, s, hits)
+	}
+	return hits
+}
+
+// walk runs the automaton over buf[from:to] from state s (encoded, no
+// flag) and returns the state it ends in.
+func (m *acMatcher) walk(sc *Scratch, buf []byte, from, to int, s uint32, hits []uint32) (uint32, []uint32) {
 	dense, dl := m.dense, m.denseLimit
-	s := uint32(0)
-	for i := 0; i < len(buf); i++ {
+	for i := from; i < to; i++ {
 		c := uint32(m.cls[buf[i]])
 		if s < dl {
 			s = dense[s+c]
@@ -275,7 +369,7 @@ func (m *acMatcher) Scan(sc *Scratch, buf []byte, hits []uint32) []uint32 {
 			hits = m.report(sc, s, buf, i, hits)
 		}
 	}
-	return hits
+	return s, hits
 }
 
 // sparseNext follows failure links from sparse state s (encoded) until an
@@ -309,7 +403,13 @@ func (m *acMatcher) report(sc *Scratch, s uint32, buf []byte, end int, hits []ui
 				continue
 			}
 			p := &m.t.pats[u]
-			if p.verify && string(buf[end+1-len(p.b):end+1]) != string(p.b) {
+			if len(p.b) > acPrefix {
+				// Found by its prefix: the whole pattern must follow.
+				start := end + 1 - acPrefix
+				if start+len(p.b) > len(buf) || !p.equal(buf[start:start+len(p.b)]) {
+					continue
+				}
+			} else if p.verify && string(buf[end+1-len(p.b):end+1]) != string(p.b) {
 				continue
 			}
 			hits = m.t.emit(sc, u, hits)

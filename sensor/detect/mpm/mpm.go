@@ -185,6 +185,19 @@ type upat struct {
 	verify bool // case-sensitive with ASCII letters: a folded match must be re-checked
 }
 
+// equal reports whether b, as long as the pattern, is an occurrence of it.
+func (p *upat) equal(b []byte) bool {
+	if !p.nocase {
+		return string(b) == string(p.b)
+	}
+	for i, c := range b {
+		if fold(c) != p.fold[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // table is what every engine shares: the distinct patterns and the IDs
 // each one reports.
 type table struct {

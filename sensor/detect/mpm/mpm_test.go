@@ -201,8 +201,11 @@ func randomPatterns(r *rand.Rand, n int) []Pattern {
 	var pats []Pattern
 	for i := range n {
 		l := 1 + r.IntN(8)
-		if r.IntN(4) == 0 {
+		switch r.IntN(12) {
+		case 0, 1, 2:
 			l = 1 + r.IntN(2)
+		case 3:
+			l = acPrefix - 2 + r.IntN(40) // around and beyond the automaton depth
 		}
 		b := make([]byte, l)
 		for j := range b {
@@ -269,13 +272,52 @@ func TestDifferentialRandom(t *testing.T) {
 			ms[eng] = m
 		}
 		for range 10 {
-			buf := randomBuffer(r, r.IntN(400), pats)
+			buf := randomBuffer(r, r.IntN(1500), pats)
 			want := naive(pats, buf)
 			for eng, m := range ms {
 				if got := scanSorted(t, m, m.NewScratch(), buf); !slices.Equal(got, want) {
 					t.Fatalf("round %d %s: Scan(%q) with %d patterns:\n got %v\nwant %v\n%s", round, eng, buf, len(pats), got, want, fmt.Sprint(pats))
 				}
 			}
+		}
+	}
+}
+
+// TestScanPartBoundaries plants patterns across every boundary of the
+// parts Scan walks at once, and long patterns whose prefix ends the
+// buffer without room for the rest.
+func TestScanPartBoundaries(t *testing.T) {
+	long := bytes.Repeat([]byte("Long-Pattern."), 6) // 78 bytes, beyond acPrefix
+	pats := []Pattern{
+		{ID: 1, Bytes: long},
+		{ID: 2, Bytes: []byte("boundary"), Nocase: true},
+		{ID: 3, Bytes: []byte("xyzzy")},
+		{ID: 4, Bytes: bytes.ToUpper(long[:40]), Nocase: true},
+	}
+	m := mustNew(t, pats, EngineAC)
+	s := m.NewScratch()
+	for n := acWaysMin; n < acWaysMin+200; n += 7 {
+		seg := (n + acWays - 1) / acWays
+		for k := 1; k < acWays; k++ {
+			for _, p := range pats {
+				for shift := 1; shift < len(p.Bytes); shift += 5 {
+					at := k*seg - shift
+					if at < 0 || at+len(p.Bytes) > n {
+						continue
+					}
+					buf := bytes.Repeat([]byte{'.'}, n)
+					copy(buf[at:], p.Bytes)
+					if got, want := scanSorted(t, m, s, buf), naive(pats, buf); !slices.Equal(got, want) {
+						t.Fatalf("n=%d pattern %d at %d (part %d starts at %d): got %v, want %v", n, p.ID, at, k, k*seg, got, want)
+					}
+				}
+			}
+		}
+		// The long pattern's prefix at the very end: no room for the rest.
+		buf := bytes.Repeat([]byte{'.'}, n)
+		copy(buf[n-acPrefix-3:], long)
+		if got, want := scanSorted(t, m, s, buf), naive(pats, buf); !slices.Equal(got, want) {
+			t.Fatalf("n=%d truncated long pattern: got %v, want %v", n, got, want)
 		}
 	}
 }

@@ -349,8 +349,8 @@ func TestConfig(t *testing.T) {
 	}
 }
 
-// TestSuppressList builds the entries directly: rules.ReadThresholds
-// splits "ip [a, b]" at the comma (reported to the rules package).
+// TestSuppressList reads suppress lines whose ip is a list, commas and
+// spaces included, as threshold.config writes them.
 func TestSuppressList(t *testing.T) {
 	for _, tc := range []struct {
 		ip   string
@@ -364,11 +364,7 @@ func TestSuppressList(t *testing.T) {
 		{"[10.0.0.0/8, ![10.0.0.2, 10.0.0.1]]", "AAAA"},
 		{"[[10.0.0.1, 10.0.0.2], !10.0.0.2]", "SAAA"},
 	} {
-		entries := []rules.ThresholdEntry{{Kind: rules.ThresholdSuppress, Line: 1, GID: 1, SID: 1, Track: "by_src", IP: tc.ip}}
-		tb, err := New(entries, Options{Vars: rules.DefaultVars()})
-		if err != nil {
-			t.Fatal(err)
-		}
+		tb := newTable(t, "suppress gen_id 1, sig_id 1, track by_src, ip "+tc.ip+"\n", Options{Vars: rules.DefaultVars()})
 		var evs []Event
 		for i, a := range []netip.Addr{hA, hB, hC, netip.MustParseAddr("8.8.8.8")} {
 			evs = append(evs, Event{Now: at(float64(i)), Src: a})

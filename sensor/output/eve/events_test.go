@@ -67,6 +67,13 @@ func hostileHTTP(s string) *http.Transaction {
 	}
 }
 
+func hostileFile(s string, closed bool) *http.File {
+	return &http.File{
+		Name: []byte(s), Size: 1 << 40, Gaps: !closed, Closed: closed, Start: 100, End: 199, HasRange: true,
+		MD5: make([]byte, 16), SHA1: make([]byte, 20), SHA256: []byte{0xde, 0xad, 0xbe, 0xef},
+	}
+}
+
 func hostileDNS(s string, response bool) *dns.Message {
 	b := []byte(s)
 	m := &dns.Message{
@@ -106,7 +113,7 @@ func hostileTLS(s string) *tls.Session {
 		SNI: b, ALPNClient: [][]byte{[]byte("h2"), b},
 		JA3String: b, JA3Hash: [16]byte{0xde, 0xad, 0xbe, 0xef}, JA4: b, HasClientHello: true,
 		Version: 0x0303, ALPNServer: b, JA3SString: b, JA3SHash: [16]byte{1}, HasServerHello: true,
-		Subject: b, Issuer: b, Serial: b, Fingerprint: b,
+		Subject: b, Issuer: b, Serial: b, Fingerprint: b, SANs: [][]byte{[]byte("a.example"), b},
 		NotBefore: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2049, 12, 31, 23, 59, 59, 0, time.UTC),
 	}
 }
@@ -146,6 +153,8 @@ func events(t testing.TB) map[string][]byte {
 		add("http/"+n, AppendHTTP(nil, h, hostileHTTP(s)))
 		add("http-all/"+n, AppendHTTPWith(nil, h, hostileHTTP(s), HTTPOptions{DumpAllHeaders: true, Bodies: true}))
 		add("http-empty/"+n, AppendHTTP(nil, h, &http.Transaction{}))
+		add("fileinfo/"+n, AppendFileInfo(nil, h, hostileHTTP(s), hostileFile(s, true)))
+		add("fileinfo-truncated/"+n, AppendFileInfo(nil, h, hostileHTTP(s), hostileFile(s, false)))
 		h = hdr(17)
 		h.DstPort = 53
 		add("dns-q/"+n, AppendDNS(nil, h, hostileDNS(s, false)))
@@ -255,12 +264,22 @@ func TestGolden(t *testing.T) {
 			ID: 4660, Flags: 0x0100, Questions: []dns.Question{{Name: []byte("example.com"), Type: dns.TypeA}},
 		}), `{"timestamp":"2016-01-06T21:58:35.652043+0000","event_type":"dns","src_ip":"10.0.1.104","src_port":5353,"dest_ip":"193.40.5.162","dest_port":53,"proto":"UDP","dns":{"version":3,"type":"request","tx_id":0,"id":4660,"flags":"100","rd":true,"opcode":0,"rcode":"NOERROR","queries":[{"rrname":"example.com","rrtype":"A"}]}}`},
 		{"tls", AppendTLS(nil, h, &tls.Session{
-			Subject: []byte("CN=x230"), Issuer: []byte("CN=x230"), Serial: []byte("00:9D:2C:A9:7E:8D:C6:C7:56"),
+			Subject: []byte("CN=x230"), Issuer: []byte("CN=x230"), SANs: [][]byte{[]byte("x230.example"), []byte("192.0.2.1")},
+			Serial:      []byte("00:9D:2C:A9:7E:8D:C6:C7:56"),
 			Fingerprint: []byte("94:7e:27:04:37:10:34:72:bf:0a:7b:25:09:84:82:03:2a:06:ae:4d"), Version: 0x0303,
 			NotBefore: time.Date(2014, 2, 20, 21, 54, 32, 0, time.UTC), NotAfter: time.Date(2024, 2, 18, 21, 54, 32, 0, time.UTC),
 			HasClientHello: true, JA3String: []byte("771,47,,,"), JA3Hash: [16]byte{0xfd, 0xe4, 0x27, 0x36, 0x25, 0xb2, 0xac, 0x63, 0xbd, 0x01, 0xd9, 0xc5, 0x00, 0xda, 0xc9, 0x1b},
 			HasServerHello: true, JA3SString: []byte("771,47,"), JA3SHash: [16]byte{0x53, 0x97, 0xc4, 0x14, 0xa9, 0xeb, 0xea, 0xff, 0x1b, 0xf1, 0x8b, 0x70, 0xca, 0x22, 0xea, 0xa0},
-		}), `{"timestamp":"2016-01-06T21:58:35.652043+0000","flow_id":255381722145839,"pcap_cnt":7,"event_type":"tls","src_ip":"10.0.1.104","src_port":64216,"dest_ip":"193.40.5.162","dest_port":80,"proto":"TCP","pkt_src":"wire/pcap","tx_id":0,"tls":{"subject":"CN=x230","issuerdn":"CN=x230","serial":"00:9D:2C:A9:7E:8D:C6:C7:56","fingerprint":"94:7e:27:04:37:10:34:72:bf:0a:7b:25:09:84:82:03:2a:06:ae:4d","version":"TLS 1.2","notbefore":"2014-02-20T21:54:32","notafter":"2024-02-18T21:54:32","ja3":{"hash":"fde4273625b2ac63bd01d9c500dac91b","string":"771,47,,,"},"ja3s":{"hash":"5397c414a9ebeaff1bf18b70ca22eaa0","string":"771,47,"}}}`},
+		}), `{"timestamp":"2016-01-06T21:58:35.652043+0000","flow_id":255381722145839,"pcap_cnt":7,"event_type":"tls","src_ip":"10.0.1.104","src_port":64216,"dest_ip":"193.40.5.162","dest_port":80,"proto":"TCP","pkt_src":"wire/pcap","tx_id":0,"tls":{"subject":"CN=x230","issuerdn":"CN=x230","subjectaltname":["x230.example","192.0.2.1"],"serial":"00:9D:2C:A9:7E:8D:C6:C7:56","fingerprint":"94:7e:27:04:37:10:34:72:bf:0a:7b:25:09:84:82:03:2a:06:ae:4d","version":"TLS 1.2","notbefore":"2014-02-20T21:54:32","notafter":"2024-02-18T21:54:32","ja3":{"hash":"fde4273625b2ac63bd01d9c500dac91b","string":"771,47,,,"},"ja3s":{"hash":"5397c414a9ebeaff1bf18b70ca22eaa0","string":"771,47,"}}}`},
+		{"fileinfo", AppendFileInfo(nil, &Header{Timestamp: t0, FlowID: 5, PcapCnt: 9, SrcIP: h.DstIP, SrcPort: 80, DstIP: h.SrcIP, DstPort: 64216, Proto: 6, PktSrc: "wire/pcap", TxID: 1, HasTxID: true, AppProto: "http"},
+			&http.Transaction{ID: 1, Host: []byte("evader.example.com"), URI: []byte("/chunked/eicar.txt/chunked"), ContentType: []byte("application/octet-stream"),
+				Method: []byte("GET"), Protocol: []byte("HTTP/1.1"), Status: 200, ResponseBodyLen: 236},
+			&http.File{Name: []byte("eicar.txt"), Size: 68, Closed: true, MD5: []byte{0x44, 0xd8, 0x86, 0x12}, SHA256: []byte{0x27, 0x5a}}),
+			`{"timestamp":"2016-01-06T21:58:35.652043+0000","flow_id":5,"pcap_cnt":9,"event_type":"fileinfo","src_ip":"193.40.5.162","src_port":80,"dest_ip":"10.0.1.104","dest_port":64216,"proto":"TCP","pkt_src":"wire/pcap","http":{"hostname":"evader.example.com","url":"/chunked/eicar.txt/chunked","http_content_type":"application/octet-stream","http_method":"GET","protocol":"HTTP/1.1","status":200,"length":236},"app_proto":"http","fileinfo":{"filename":"eicar.txt","gaps":false,"state":"CLOSED","md5":"44d88612","sha256":"275a","stored":false,"size":68,"tx_id":1}}`},
+		{"fileinfo truncated, partial content, no name", AppendFileInfo(nil, &Header{Timestamp: t0, SrcIP: h.DstIP, SrcPort: 80, DstIP: h.SrcIP, DstPort: 64216, Proto: 6, AppProto: "http"},
+			&http.Transaction{Method: []byte("POST")},
+			&http.File{Size: 102400, Gaps: true, Start: 49283072, End: 50331647, HasRange: true, MD5: []byte{1}, SHA1: []byte{2}}),
+			`{"timestamp":"2016-01-06T21:58:35.652043+0000","event_type":"fileinfo","src_ip":"193.40.5.162","src_port":80,"dest_ip":"10.0.1.104","dest_port":64216,"proto":"TCP","http":{"http_method":"POST","length":0},"app_proto":"http","fileinfo":{"gaps":true,"state":"TRUNCATED","stored":false,"size":102400,"start":49283072,"end":50331647,"tx_id":0}}`},
 		{"anomaly", AppendAnomaly(nil, &Header{Timestamp: t0, FlowID: 4, PcapCnt: 14, SrcIP: h.SrcIP, SrcPort: 1, DstIP: h.DstIP, DstPort: 8089, Proto: 6, PktSrc: "wire/pcap", HasTxID: true, AppProto: "http"}, AnomalyApplayer, "UNABLE_TO_MATCH_RESPONSE_TO_REQUEST", "proto_parser"),
 			`{"timestamp":"2016-01-06T21:58:35.652043+0000","flow_id":4,"pcap_cnt":14,"event_type":"anomaly","src_ip":"10.0.1.104","src_port":1,"dest_ip":"193.40.5.162","dest_port":8089,"proto":"TCP","pkt_src":"wire/pcap","tx_id":0,"anomaly":{"app_proto":"http","type":"applayer","event":"UNABLE_TO_MATCH_RESPONSE_TO_REQUEST","layer":"proto_parser"}}`},
 		{"v6 addr and proto number", AppendAnomaly(nil, &Header{Timestamp: t0, SrcIP: netip.MustParseAddr("2001:db8::1"), DstIP: netip.MustParseAddr("::1"), Proto: 253}, AnomalyDecode, "decoder.ipv6.trunc_pkt", ""),
@@ -298,6 +317,7 @@ func TestAllocs(t *testing.T) {
 	m := hostileDNS("www.example.com", true)
 	s := hostileTLS("example.com")
 	f := hostileFlow(true)
+	file := hostileFile("eicar.txt", true)
 	counters := func(yield func(string, uint64)) {
 		for _, n := range statNames {
 			yield(n, 1)
@@ -305,13 +325,14 @@ func TestAllocs(t *testing.T) {
 	}
 	buf := make([]byte, 0, 64<<10)
 	for name, fn := range map[string]func(){
-		"flow":    func() { buf = AppendFlow(buf[:0], h, f) },
-		"http":    func() { buf = AppendHTTP(buf[:0], h, tx) },
-		"httpall": func() { buf = AppendHTTPWith(buf[:0], h, tx, HTTPOptions{DumpAllHeaders: true, Bodies: true}) },
-		"dns":     func() { buf = AppendDNS(buf[:0], h, m) },
-		"tls":     func() { buf = AppendTLS(buf[:0], h, s) },
-		"anomaly": func() { buf = AppendAnomaly(buf[:0], h, AnomalyApplayer, "X", "proto_parser") },
-		"stats":   func() { buf = AppendStats(buf[:0], t0, 1, counters) },
+		"flow":     func() { buf = AppendFlow(buf[:0], h, f) },
+		"http":     func() { buf = AppendHTTP(buf[:0], h, tx) },
+		"httpall":  func() { buf = AppendHTTPWith(buf[:0], h, tx, HTTPOptions{DumpAllHeaders: true, Bodies: true}) },
+		"fileinfo": func() { buf = AppendFileInfo(buf[:0], h, tx, file) },
+		"dns":      func() { buf = AppendDNS(buf[:0], h, m) },
+		"tls":      func() { buf = AppendTLS(buf[:0], h, s) },
+		"anomaly":  func() { buf = AppendAnomaly(buf[:0], h, AnomalyApplayer, "X", "proto_parser") },
+		"stats":    func() { buf = AppendStats(buf[:0], t0, 1, counters) },
 	} {
 		if n := testing.AllocsPerRun(100, fn); n != 0 {
 			t.Errorf("%s: %v allocs per event, want 0", name, n)
@@ -491,6 +512,7 @@ func FuzzEvents(f *testing.F) {
 		m.Flags = flags
 		for _, line := range [][]byte{
 			AppendHTTPWith(nil, h, hostileHTTP(s), HTTPOptions{DumpAllHeaders: true, Bodies: true}),
+			AppendFileInfo(nil, h, hostileHTTP(s), hostileFile(s, flags&1 != 0)),
 			AppendDNS(nil, h, m),
 			AppendTLS(nil, h, hostileTLS(s)),
 			AppendFlow(nil, h, hostileFlow(true)),

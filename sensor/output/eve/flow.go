@@ -131,15 +131,7 @@ func AppendFlow(buf []byte, h *Header, f *FlowRecord) []byte {
 		b.keyHexByte("tcp_flags", all)
 		b.keyHexByte("tcp_flags_ts", f.TCPFlagsTS)
 		b.keyHexByte("tcp_flags_tc", f.TCPFlagsTC)
-		// Same order as Suricata's EveTcpFlags.
-		for _, fl := range [...]struct {
-			bit  uint8
-			name string
-		}{{0x02, "syn"}, {0x01, "fin"}, {0x04, "rst"}, {0x08, "psh"}, {0x10, "ack"}, {0x20, "urg"}, {0x40, "ecn"}, {0x80, "cwr"}} {
-			if all&fl.bit != 0 {
-				b.KeyBool(fl.name, true)
-			}
-		}
+		b.tcpFlagMembers(all)
 		if f.TCPState != "" { // Suricata writes these only when a TCP session exists
 			b.KeyString("state", f.TCPState)
 			if f.TSGap {
@@ -160,6 +152,19 @@ func AppendFlow(buf []byte, h *Header, f *FlowRecord) []byte {
 		b.EndObject()
 	}
 	return b.end()
+}
+
+// tcpFlagMembers writes "syn":true, ... for each flag set in f, in the
+// order of Suricata's EveTcpFlags.
+func (b *Builder) tcpFlagMembers(f uint8) {
+	for _, fl := range [...]struct {
+		bit  uint8
+		name string
+	}{{0x02, "syn"}, {0x01, "fin"}, {0x04, "rst"}, {0x08, "psh"}, {0x10, "ack"}, {0x20, "urg"}, {0x40, "ecn"}, {0x80, "cwr"}} {
+		if f&fl.bit != 0 {
+			b.KeyBool(fl.name, true)
+		}
+	}
 }
 
 // keyHexByte writes "k":"1b": two lower-case hex digits, as Suricata prints

@@ -53,6 +53,10 @@ var protoNames = [256]string{
 	103: "PIM", 112: "VRRP", 115: "L2TP", 132: "SCTP", 136: "UDPLite",
 }
 
+// ProtoName returns the name Suricata prints for IP protocol number p
+// ("TCP", "IPv6-ICMP", ...), or "" when it prints the number instead.
+func ProtoName(p uint8) string { return protoNames[p] }
+
 func hasPorts(proto uint8) bool { return proto == 6 || proto == 17 || proto == 132 || proto == 136 }
 
 func isICMP(proto uint8) bool { return proto == 1 || proto == 58 }

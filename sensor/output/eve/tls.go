@@ -11,8 +11,9 @@ import (
 //
 // Fields and order follow Suricata's JsonTlsLogJSONBasic plus the JA
 // fingerprints: session_resumed (when resumed, instead of the certificate),
-// subject, issuerdn, serial, fingerprint, sni, version, notbefore, notafter,
-// ja3{hash,string}, ja3s{hash,string}, ja4, client_alpns, server_alpns.
+// subject, issuerdn, subjectaltname, serial, fingerprint, sni, version,
+// notbefore, notafter, ja3{hash,string}, ja3s{hash,string}, ja4,
+// client_alpns, server_alpns.
 // Certificate fields appear only when a certificate was seen (TLS ≤ 1.2);
 // version is the negotiated version, "UNDETERMINED" before a ServerHello.
 func AppendTLS(buf []byte, h *Header, s *tls.Session) []byte {
@@ -32,6 +33,14 @@ func (b *Builder) tlsObject(s *tls.Session) {
 	}
 	b.KeyBytesNonEmpty("subject", s.Subject)
 	b.KeyBytesNonEmpty("issuerdn", s.Issuer)
+	if len(s.SANs) > 0 {
+		b.Key("subjectaltname")
+		b.BeginArray()
+		for _, n := range s.SANs {
+			b.Bytes(n)
+		}
+		b.EndArray()
+	}
 	b.KeyBytesNonEmpty("serial", s.Serial)
 	b.KeyBytesNonEmpty("fingerprint", s.Fingerprint)
 	b.KeyBytesNonEmpty("sni", s.SNI)
