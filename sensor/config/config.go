@@ -53,6 +53,11 @@ type Config struct {
 	// ThresholdFile is a threshold.config (suppress, threshold,
 	// event_filter, rate_filter lines). Default "".
 	ThresholdFile string `yaml:"threshold-file"`
+	// MPMAlgo picks the rules' multi-pattern prefilter, as suricata.yaml's
+	// mpm-algo: "auto" (default: Hyperscan when the binary has it and the
+	// CPU supports it, else Aho-Corasick), "hs" or "ac" ("ac-bs" and
+	// "ac-ks" are accepted as "ac").
+	MPMAlgo string `yaml:"mpm-algo"`
 
 	// file and lines remember where each key was set, for Validate's
 	// messages. Both are empty for a Config not read from YAML.
@@ -520,7 +525,8 @@ func secs(n int) time.Duration { return time.Duration(n) * time.Second }
 // returns a fresh value the caller may modify.
 func Default() *Config {
 	return &Config{
-		Vars: Vars{AddressGroups: DefaultAddressGroups(), PortGroups: DefaultPortGroups()},
+		Vars:    Vars{AddressGroups: DefaultAddressGroups(), PortGroups: DefaultPortGroups()},
+		MPMAlgo: "auto",
 		Outputs: Outputs{
 			EVE: EVE{
 				Enabled:  true,

@@ -455,3 +455,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestMPMAlgo(t *testing.T) {
+	for _, tc := range []struct {
+		algo string
+		ok   bool
+	}{{"auto", true}, {"hs", true}, {"ac", true}, {"ac-ks", true}, {"ac-bs", true}, {"", true}, {"hyperscan", false}, {"AC", false}} {
+		c := Default()
+		c.MPMAlgo = tc.algo
+		err := c.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("mpm-algo %q: Validate() = %v, want ok=%v", tc.algo, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "mpm-algo") {
+			t.Errorf("mpm-algo %q: error does not name the key: %v", tc.algo, err)
+		}
+	}
+}

@@ -36,6 +36,11 @@ func (c *Config) Validate() error {
 	default:
 		v.errorf("outputs.eve.types.engine.level", "%q is not a log level (want error, warning, notice, info or debug)", eve.Types.Engine.Level)
 	}
+	switch c.MPMAlgo {
+	case "", "auto", "hs", "ac", "ac-bs", "ac-ks":
+	default:
+		v.errorf("mpm-algo", "%q is not a prefilter algorithm (want auto, hs or ac)", c.MPMAlgo)
+	}
 	seenHash := map[string]bool{}
 	for i, h := range eve.Types.Files.ForceHash {
 		key := fmt.Sprintf("outputs.eve.types.files.force-hash[%d]", i)

@@ -66,6 +66,7 @@ type Stats struct {
 // Engine is a compiled ruleset, immutable and shared by every Thread.
 type Engine struct {
 	sigs     []*Sig
+	hulls    []portHull // by signature ID: a first port test that stays in cache
 	ipOnly   ipOnlyIndex
 	pkt      [numCtx][2]*group
 	tx       [applayer.ProtoFailed + 1][2]*txGroup
@@ -222,8 +223,10 @@ func Compile(set *rules.Set, opts Options) (*Engine, rules.ErrorList) {
 	e.stats.Inactive = len(e.inactive)
 	e.stats.Loaded = len(e.sigs) + len(e.inactive)
 	sortSigs(e.sigs)
+	e.hulls = make([]portHull, len(e.sigs))
 	for i, s := range e.sigs {
 		s.ID = uint32(i)
+		e.hulls[i] = hullOf(s)
 	}
 	if _, err := threshold.New(opts.Thresholds, threshold.Options{Vars: opts.Vars}); err != nil {
 		errs = append(errs, &rules.Error{Msg: fmt.Sprintf("threshold.config: %v", err)})
@@ -449,6 +452,30 @@ func (e *Engine) build() error {
 // payload, so scanning for them costs a pass over every byte to select
 // signatures that are candidates anyway.
 const shortPattern = 2
+
+// portHull bounds a signature's source and destination ports. Most
+// prefilter candidates fail on ports (a pattern seen in traffic to another
+// service); testing the bounds in a small array first spares loading the
+// signature for most of them.
+type portHull struct {
+	spLo, spHi, dpLo, dpHi uint16
+	bidir                  bool
+}
+
+func hullOf(s *Sig) portHull {
+	h := portHull{bidir: s.bidir}
+	h.spLo, h.spHi = s.sp.Hull()
+	h.dpLo, h.dpHi = s.dp.Hull()
+	return h
+}
+
+// may reports whether ports sp, dp may match (false: they cannot).
+func (h *portHull) may(sp, dp uint16) bool {
+	if sp >= h.spLo && sp <= h.spHi && dp >= h.dpLo && dp <= h.dpHi {
+		return true
+	}
+	return h.bidir && dp >= h.spLo && dp <= h.spHi && sp >= h.dpLo && sp <= h.dpHi
+}
 
 // viewName returns the name of the buffer a view fetches: buffers that
 // are the same bytes under two names share one view, so they are fetched

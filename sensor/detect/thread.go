@@ -397,8 +397,11 @@ func (t *Thread) evaluate(g *group, in *Input, src, dst netip.Addr, sp, dp uint1
 	slices.Sort(hits)
 	e := t.eng
 	for _, id := range hits {
-		s := e.sigs[id]
 		t.Counters.Candidates++
+		if !e.hulls[id].may(sp, dp) {
+			continue
+		}
+		s := e.sigs[id]
 		// The new data alone first: offset and depth count from the start
 		// of the chunk, which is where a message of a chunked protocol
 		// starts. Then across the boundary with the earlier tail, unless

@@ -130,8 +130,11 @@ func (t *Thread) txInspect(in *Input, app applayer.Proto, src txSource, dirs []f
 		din.Dir = d
 		srcA, dstA, sp, dp := flowAddrs(&din)
 		for _, id := range ids {
-			s := e.sigs[id]
 			t.Counters.Candidates++
+			if !e.hulls[id].may(sp, dp) {
+				continue
+			}
+			s := e.sigs[id]
 			if !t.matchTxSig(s, &din, d) {
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/polder-nsm/polder/sensor/config"
 	"github.com/polder-nsm/polder/sensor/detect"
+	"github.com/polder-nsm/polder/sensor/detect/mpm"
 	"github.com/polder-nsm/polder/sensor/detect/pcre"
 	"github.com/polder-nsm/polder/sensor/rules"
 )
@@ -24,6 +25,9 @@ type RuleConfig struct {
 	// --simulate-ips): drop and reject rules drop packets and flows, and
 	// the pipeline writes drop events and stats.ips counters.
 	IPS bool
+	// MPM is the prefilter engine: mpm.EngineAuto (""), EngineAC or
+	// EngineHyperscan (config mpm-algo).
+	MPM string
 }
 
 func ruleConfig(c *config.Config) RuleConfig {
@@ -37,11 +41,24 @@ func ruleConfig(c *config.Config) RuleConfig {
 		ThresholdFile:      resolve(base, c.ThresholdFile),
 		Vars:               rules.Vars{AddressGroups: c.Vars.AddressGroups, PortGroups: c.Vars.PortGroups},
 		IPS:                c.IPS.Simulate,
+		MPM:                mpmEngine(c.MPMAlgo),
 	}
 	for _, f := range c.RuleFiles {
 		rc.Files = append(rc.Files, resolve(rulePath, f))
 	}
 	return rc
+}
+
+// mpmEngine maps suricata.yaml's mpm-algo values to the mpm package's
+// engine names.
+func mpmEngine(algo string) string {
+	switch algo {
+	case "hs":
+		return mpm.EngineHyperscan
+	case "ac", "ac-bs", "ac-ks":
+		return mpm.EngineAC
+	}
+	return mpm.EngineAuto
 }
 
 func resolve(base, p string) string {
@@ -101,7 +118,7 @@ func LoadRules(rc RuleConfig) (*RuleLoad, error) {
 		files = append(files, m...)
 	}
 	res := &RuleLoad{Files: files}
-	opts := detect.Options{Vars: rc.Vars, IPS: rc.IPS, Consume: true}
+	opts := detect.Options{Vars: rc.Vars, IPS: rc.IPS, Consume: true, MPM: mpm.Options{Engine: rc.MPM}}
 	if opts.Vars.AddressGroups == nil && opts.Vars.PortGroups == nil {
 		opts.Vars = rules.DefaultVars()
 	}

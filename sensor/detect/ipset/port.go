@@ -144,6 +144,14 @@ func (p *PortSet) Contains(pt uint16) bool {
 	return lo < len(s) && x >= s[lo].lo
 }
 
+// Hull returns the smallest range lo–hi holding every port of p.
+func (p *PortSet) Hull() (lo, hi uint16) {
+	if len(p.spans) == 0 {
+		return 1, 0
+	}
+	return uint16(p.spans[0].lo), uint16(p.spans[len(p.spans)-1].hi)
+}
+
 // Any reports whether p matches every port 0–65535.
 func (p *PortSet) Any() bool { return isFull(p.spans) }
 

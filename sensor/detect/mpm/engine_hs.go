@@ -8,6 +8,7 @@ package mpm
 #cgo nocallback polder_mpm_scan
 #include <stdint.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <hs.h>
 
 // hits[0] is the number of pattern indexes stored from hits[2], hits[1]
@@ -107,6 +108,10 @@ func buildHyperscan(t *table) (Matcher, error) {
 	cser := C.CBytes(ser)
 	rc := C.hs_deserialize_database((*C.char)(cser), C.size_t(len(ser)), &m.db)
 	C.free(cser)
+	// Compiling leaves the C heap holding what the compiler freed, which
+	// glibc keeps unless told: give it back before the next database is
+	// compiled, or a ruleset's prefilters cost their compile memory.
+	C.malloc_trim(0)
 	if rc != C.HS_SUCCESS {
 		return nil, fmt.Errorf("build mpm: engine %s: load database: hyperscan error %d", EngineHyperscan, int(rc))
 	}
