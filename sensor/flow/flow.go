@@ -179,10 +179,14 @@ type Flow struct {
 
 	Start int64 // packet time of the first packet, Unix ns
 
-	// Ext is the pipeline's per-flow state (stream session, parsers). The
-	// Table never reads it; it is still set when the flow is emitted so the
-	// owner can flush and recycle it, and cleared when the slot is reused.
-	Ext any
+	// Ext is the owner's handle on its per-flow state (the pipeline's
+	// stream session, parsers...): an index into the owner's own table, 0
+	// for none. The Table never reads it; it is still set when the flow is
+	// emitted so the owner can flush and recycle the state, and cleared
+	// when the slot is reused. An index rather than a pointer keeps Flow
+	// free of pointers, so the garbage collector never scans the table's
+	// slots (hundreds of thousands, preallocated).
+	Ext uint32
 
 	// ICMPType and ICMPCode are the type/code of the first ICMP message per
 	// Direction (EVE icmp_type/response_icmp_type).

@@ -563,7 +563,7 @@ func (t *Table) release(i int32) {
 	if f.class == classTCP {
 		t.ctr.endTCP[f.TCPState]++
 	}
-	f.Ext = nil // do not pin the pipeline's state
+	f.Ext = 0
 	f.list = listNone
 	f.hnext = t.free
 	t.free = i

@@ -444,11 +444,11 @@ func TestFlush(t *testing.T) {
 	tb := NewTable(TableOptions{MaxFlows: 64})
 	for i := range 50 {
 		f, _ := tb.Lookup(udp("1.1.1.1", uint16(i), "2.2.2.2", 53, 0))
-		f.Ext = i
+		f.Ext = uint32(i + 1)
 	}
 	var out []ended
 	tb.Flush(collect(&out))
-	seen := map[any]bool{}
+	seen := map[uint32]bool{}
 	for _, e := range out {
 		if e.reason != ReasonShutdown {
 			t.Fatal(e.reason)
@@ -460,7 +460,7 @@ func TestFlush(t *testing.T) {
 	}
 	// Slots are reused and Ext cleared.
 	f, _ := tb.Lookup(udp("1.1.1.1", 1, "2.2.2.2", 53, 0))
-	if f.Ext != nil {
+	if f.Ext != 0 {
 		t.Fatal("Ext survived reuse")
 	}
 }

@@ -315,7 +315,7 @@ func (w *worker) udp(fl *flow.Flow, st *flowState, dir flow.Direction, p *decode
 	m.TxID = st.dnsTx
 	st.dnsTx++
 	if w.det != nil && w.detectDNS(fl, st, m) {
-		countTx(fl) // logging disabled by a rule: still a transaction
+		w.countTx(fl) // logging disabled by a rule: still a transaction
 		return
 	}
 	w.out.dns(w, fl, m)
@@ -447,7 +447,7 @@ func (w *worker) logHTTP(tx *http.Transaction) {
 func (w *worker) logDNS(m *dns.Message) {
 	w.counters.txDNSTCP++
 	if w.det != nil && w.detectDNS(w.h.fl, w.h.st, m) {
-		countTx(w.h.fl) // logging disabled by a rule: still a transaction
+		w.countTx(w.h.fl) // logging disabled by a rule: still a transaction
 		return
 	}
 	w.out.dns(w, w.h.fl, m)
@@ -455,7 +455,7 @@ func (w *worker) logDNS(m *dns.Message) {
 
 func (w *worker) logTLS(fl *flow.Flow, s *tls.Session) {
 	if w.det != nil {
-		st, _ := fl.Ext.(*flowState)
+		st := w.stateOf(fl)
 		if w.detectTLS(fl, st, s) {
 			return // logging disabled by a rule
 		}

@@ -124,7 +124,7 @@ func (w *worker) noteDrop(fl *flow.Flow) {
 	v.reject = v.reject || d.Reject
 	v.fl = fl
 	if d.Flow {
-		if st := flowStateOf(fl); st != nil {
+		if st := w.stateOf(fl); st != nil {
 			st.ips.dropped = true
 		}
 	}
@@ -186,7 +186,7 @@ func (o *output) drop(w *worker, v *ipsVerdict) {
 	dir := flow.ToServer
 	if fl != nil {
 		dir = pktDirection(p, fl)
-		if st := flowStateOf(fl); st != nil && !o.cfg.EVE.DropAllFlows {
+		if st := w.stateOf(fl); st != nil && !o.cfg.EVE.DropAllFlows {
 			if v.sig == nil && (!st.ips.dropped || st.ips.logged[dir]) {
 				return
 			}

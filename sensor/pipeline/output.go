@@ -166,7 +166,7 @@ func (o *output) header(w *worker, fl *flow.Flow, ts time.Time) *eve.Header {
 }
 
 func (o *output) http(w *worker, fl *flow.Flow, tx *http.Transaction) {
-	countTx(fl)
+	w.countTx(fl)
 	if tx.LogDisabled {
 		return // a rule's config keyword: neither the http event nor its files
 	}
@@ -201,7 +201,7 @@ func (o *output) fileinfo(w *worker, fl *flow.Flow, tx *http.Transaction, f *htt
 }
 
 func (o *output) dns(w *worker, fl *flow.Flow, m *dns.Message) {
-	countTx(fl)
+	w.countTx(fl)
 	e := &o.cfg.EVE
 	if !e.DNS || (m.Response() && !e.DNSResponses) || (!m.Response() && !e.DNSRequests) {
 		return
@@ -317,14 +317,6 @@ func flowAddrs(k *flow.Key) (src, dst netip.Addr) {
 	return src, dst
 }
 
-// countTx counts a transaction of fl for flow.tx_cnt, whether or not its
-// event type is logged.
-func countTx(fl *flow.Flow) {
-	if st, ok := fl.Ext.(*flowState); ok {
-		st.txCnt++
-	}
-}
-
 const ipProtoESP = 50
 
 // alert writes one alert event. The header is the packet's (or, for
@@ -401,7 +393,7 @@ func (o *output) alert(w *worker, fl *flow.Flow, a *detect.Alert) {
 			al.Metadata = append(al.Metadata, eve.MetaKV{Key: m.Key, Value: m.Value})
 		}
 		w.alertMeta = al.Metadata
-		if st := flowStateOf(fl); st != nil {
+		if st := w.stateOf(fl); st != nil {
 			al.Flowbits = st.det.FlowbitNames(al.Flowbits)
 			w.alertBits = al.Flowbits
 		}
@@ -449,12 +441,4 @@ func (o *output) fastAlert(w *worker, fl *flow.Flow, a *detect.Alert) {
 		}
 		o.errMu.Unlock()
 	}
-}
-
-func flowStateOf(fl *flow.Flow) *flowState {
-	if fl == nil {
-		return nil
-	}
-	st, _ := fl.Ext.(*flowState)
-	return st
 }

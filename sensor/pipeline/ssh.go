@@ -9,7 +9,7 @@ import (
 // ssh writes the ssh event of a session: once both identification strings
 // were seen (as Suricata logs it), or when the flow ends with one.
 func (o *output) ssh(w *worker, fl *flow.Flow, s *ssh.Session) {
-	countTx(fl)
+	w.countTx(fl)
 	if !o.cfg.EVE.SSH {
 		return
 	}

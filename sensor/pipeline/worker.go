@@ -103,8 +103,11 @@ type worker struct {
 
 	lastExpire time.Time
 
-	free []*flowState
-	h    streamHandler
+	// states are the flows' pipeline states by flow.Ext (states[0] is
+	// unused: Ext 0 means none); free are the indexes of recycled ones.
+	states []*flowState
+	free   []uint32
+	h      streamHandler
 
 	// det is the rule engine's per-worker state; nil when no rules are
 	// loaded. rules is where a reload publishes a new engine.
@@ -157,11 +160,12 @@ func newWorker(cfg *Config, out *output) *worker {
 		fo.Seed = rand.Uint64()
 	}
 	w := &worker{
-		cfg:   cfg,
-		out:   out,
-		frag:  defrag.NewTable(cfg.Defrag),
-		flows: flow.NewTable(fo),
-		reasm: stream.NewReassembler(cfg.Stream),
+		cfg:    cfg,
+		out:    out,
+		frag:   defrag.NewTable(cfg.Defrag),
+		flows:  flow.NewTable(fo),
+		reasm:  stream.NewReassembler(cfg.Stream),
+		states: make([]*flowState, 1, 1024), // flow.Ext 0: no state
 	}
 	w.h.w = w
 	w.dec.NoGTPU = cfg.NoGTPU
@@ -290,18 +294,35 @@ func (w *worker) countOuter(p *decode.Packet) {
 
 // state returns the pipeline state of fl, attaching a recycled one to a new flow.
 func (w *worker) state(fl *flow.Flow) *flowState {
-	if st, ok := fl.Ext.(*flowState); ok {
-		return st
+	if fl.Ext != 0 {
+		return w.states[fl.Ext]
 	}
-	var st *flowState
+	var i uint32
 	if n := len(w.free); n > 0 {
-		st = w.free[n-1]
+		i = w.free[n-1]
 		w.free = w.free[:n-1]
 	} else {
-		st = new(flowState)
+		w.states = append(w.states, new(flowState))
+		i = uint32(len(w.states) - 1)
 	}
-	fl.Ext = st
-	return st
+	fl.Ext = i
+	return w.states[i]
+}
+
+// stateOf returns the pipeline state of fl, nil when it has none.
+func (w *worker) stateOf(fl *flow.Flow) *flowState {
+	if fl == nil || fl.Ext == 0 {
+		return nil
+	}
+	return w.states[fl.Ext]
+}
+
+// countTx counts a transaction of fl for flow.tx_cnt, whether or not its
+// event type is logged.
+func (w *worker) countTx(fl *flow.Flow) {
+	if st := w.stateOf(fl); st != nil {
+		st.txCnt++
+	}
 }
 
 // tick runs flow expiry, driven by packet time (offline) or by packet and
@@ -319,7 +340,7 @@ func (w *worker) tick(now time.Time) {
 // flowEnd finishes a flow: flush the stream and parsers so pending
 // transactions are logged, write the flow record, recycle the state.
 func (w *worker) flowEnd(fl *flow.Flow, why flow.EndReason) {
-	st, _ := fl.Ext.(*flowState)
+	st := w.stateOf(fl)
 	w.bypassEnd(fl)
 	if st != nil && st.ips.dropped {
 		w.reasm.Release(&st.sess) // a dropped flow is neither reassembled nor parsed any more
@@ -333,9 +354,9 @@ func (w *worker) flowEnd(fl *flow.Flow, why flow.EndReason) {
 	}
 	w.out.flow(w, fl, st, why)
 	if st != nil {
-		fl.Ext = nil
+		w.free = append(w.free, fl.Ext)
+		fl.Ext = 0
 		st.reset()
-		w.free = append(w.free, st)
 	}
 }
 

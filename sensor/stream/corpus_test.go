@@ -36,9 +36,10 @@ func TestCorpus(t *testing.T) {
 	r := stream.NewReassembler(stream.DefaultOptions())
 	for _, path := range abs {
 		tb := flow.NewTable(flow.TableOptions{MaxFlows: 1 << 14})
+		sessions := []*stream.Session{nil} // by flow.Ext
 		end := func(f *flow.Flow, _ flow.EndReason) {
-			if s, ok := f.Ext.(*stream.Session); ok {
-				r.Close(s, h)
+			if f.Ext != 0 {
+				r.Close(sessions[f.Ext], h)
 			}
 		}
 		src, err := capture.OpenFile(path)
@@ -63,11 +64,11 @@ func TestCorpus(t *testing.T) {
 			if f == nil {
 				continue
 			}
-			s, ok := f.Ext.(*stream.Session)
-			if !ok {
-				s = new(stream.Session)
-				f.Ext = s
+			if f.Ext == 0 {
+				sessions = append(sessions, new(stream.Session))
+				f.Ext = uint32(len(sessions) - 1)
 			}
+			s := sessions[f.Ext]
 			payload += uint64(len(p.Payload))
 			r.Process(s, dir, &p, h)
 		}
