@@ -26,10 +26,16 @@ import (
 //   - Timing: Suricata's app layer and stream inspection see data in IDS
 //     mode only once the peer acknowledged it, and the bypass takes effect
 //     from the packet after the one whose processing decided it. polder
-//     parses data when it arrives, so a bypass decided on a packet with
-//     payload waits for the peer's ACK of that payload (or, on a one-sided
-//     capture, for pendingMaxPkts more packets): the packets a bypass
-//     leaves to inspection, and the flow_bypassed counts, are Suricata's.
+//     parses data when it arrives, so without a capture table (a pcap
+//     file, mode local) a bypass decided on a packet with payload waits
+//     for the peer's ACK of that payload (or, on a one-sided capture, for
+//     pendingMaxPkts more packets): the packets a bypass leaves to
+//     inspection, and the flow_bypassed counts, are Suricata's. With a
+//     capture table the flow goes to the kernel on the packet that decided
+//     it: waiting for the ACK would let up to a round trip of the flow
+//     into the ring (a window of an elephant at line rate, when the sensor
+//     sits far from the acknowledging peer) only to drop it in user space,
+//     and a live capture's packet counts are not reproducible anyway.
 //     Depth and packets without payload bypass at once.
 //   - Kinds: with a capture table (bypass.Table: the eBPF socket filter or
 //     XDP program of bpf/) the flow is inserted there; when that cannot
@@ -39,10 +45,16 @@ import (
 //     flow_bypassed.local_{pkts,bytes}, and dropped right after the flow
 //     lookup, before stream, app layer and detection.
 //   - Capture bypass: packets in flight when the entry was installed
-//     still arrive; they count as flow_bypassed.local_capture_{pkts,bytes}
-//     and are dropped like local ones. If they keep arriving past
-//     BypassConfig.Grace the kernel is not dropping them (wrong interface,
-//     VLAN offload): the flow is downgraded to local bypass and counted.
+//     (already in the capture ring: with TPACKET_V3 a block reaches user
+//     space when it is full or after the block timeout, so the backlog is
+//     up to a ring of packets) still arrive; they count as
+//     flow_bypassed.local_capture_{pkts,bytes} and are dropped like local
+//     ones. A packet whose capture timestamp is later than the insert
+//     entered the ring after the kernel had the entry: it was not in
+//     flight but missed by the kernel (bypass-stats leaked_pkts). If such
+//     packets keep arriving past BypassConfig.Grace after the insert
+//     (wrong interface, VLAN offload, XDP that sees one direction only),
+//     the flow is downgraded to local bypass and counted.
 //   - Expiry: bypassed flows stay in the flow table on the bypassed timeout
 //     (flow-timeouts.<proto>.bypassed). Every BypassConfig.Sweep the worker
 //     reads the kernel counters of its capture-bypassed flows in one batch
@@ -116,17 +128,21 @@ const pendingMaxPkts = 32
 // capture table and the counters that are not per worker (they change once
 // per flow, never per packet, so atomics cost nothing that matters).
 type bypassRun struct {
-	off     bool
-	tab     bypass.Table // nil: local bypass only
-	mode    string       // the resolved mode, for bypass-stats
-	grace   int64        // ns
-	sweep   int64        // ns
-	tls     encHandling
-	ssh     encHandling
-	depth   bool
+	off   bool
+	tab   bypass.Table // nil: local bypass only
+	mode  string       // the resolved mode, for bypass-stats
+	grace int64        // ns
+	sweep int64        // ns
+	tls   encHandling
+	ssh   encHandling
+	depth bool
+	// clock is wall time, the clock of live capture timestamps; nil (a
+	// replay, or a test driving a worker) uses packet time.
+	clock   func() time.Time
 	inserts atomic.Uint64
 	removes atomic.Uint64
 	downs   atomic.Uint64
+	leaked  atomic.Uint64 // packets of capture-bypassed flows stamped after their insert: per packet, but only for packets the kernel missed (normally none)
 	failed  [bypass.NumReasons]atomic.Uint64
 	readErr atomic.Uint64
 }
@@ -163,8 +179,9 @@ func newBypassRun(c *BypassConfig) *bypassRun {
 
 // live switches a live run to its capture table tab (Options.Bypass) and
 // attaches the table's program to each capture socket. Without a table the
-// kernel modes fall back to local bypass, which the log says once.
-func (r *bypassRun) live(c *BypassConfig, tab bypass.Table, log *slog.Logger, srcs []*capture.LiveSource) error {
+// kernel modes fall back to local bypass, which the log says once. clock is
+// the wall clock capture timestamps are comparable with (nil: packet time).
+func (r *bypassRun) live(c *BypassConfig, tab bypass.Table, clock func() time.Time, log *slog.Logger, srcs []*capture.LiveSource) error {
 	if r.off || c.Mode == config.BypassLocal {
 		return nil
 	}
@@ -184,7 +201,7 @@ func (r *bypassRun) live(c *BypassConfig, tab bypass.Table, log *slog.Logger, sr
 			}
 		}
 	}
-	r.tab, r.mode = tab, mode
+	r.tab, r.mode, r.clock = tab, mode, clock
 	return nil
 }
 
@@ -223,7 +240,11 @@ type workerBypass struct {
 // captureBypass is the state of a flow in the capture table.
 type captureBypass struct {
 	kernel bypass.Counters // the kernel's counters already added to the flow
-	at     int64           // installed (ns, worker time)
+	// at is when the entry was installed (ns): wall time read just
+	// before Insert, comparable with capture timestamps, so a packet
+	// stamped later entered the ring after the kernel could drop it
+	// (packet time of the deciding packet without bypassRun.clock).
+	at int64
 }
 
 // flowBypass is the bypass state every flow carries: 8 bytes, as the
@@ -267,8 +288,16 @@ func (w *worker) bypassedPacket(fl *flow.Flow, n int) {
 	}
 	c.localCapturePkts++
 	c.localCaptureBytes += uint64(n)
-	if i, ok := w.byp.index[fl]; ok && w.now.UnixNano()-w.byp.caps[i].at > w.byp.run.grace {
-		w.downgrade(fl)
+	i, ok := w.byp.index[fl]
+	if !ok {
+		return
+	}
+	if late := w.now.UnixNano() - w.byp.caps[i].at; late > 0 {
+		// Not in flight: it reached the ring after the insert.
+		w.byp.run.leaked.Add(1)
+		if late > w.byp.run.grace {
+			w.downgrade(fl)
+		}
 	}
 }
 
@@ -311,7 +340,7 @@ func (w *worker) bypassCheck(f *capture.Frame, fl *flow.Flow, st *flowState, p *
 		b.state = bypassDecided
 		return
 	}
-	if p.IPProto == decode.IPProtoTCP && len(p.Payload) > 0 {
+	if p.IPProto == decode.IPProtoTCP && len(p.Payload) > 0 && w.byp.run.tab == nil {
 		b.state = bypassPending
 		b.dir = packetDir(p, fl)
 		b.seq = p.TCPSeq + uint32(len(p.Payload))
@@ -331,6 +360,10 @@ func (w *worker) applyBypass(f *capture.Frame, fl *flow.Flow, st *flowState, p *
 	}
 	kind := flow.BypassLocal
 	if run.tab != nil {
+		at := w.now.UnixNano()
+		if run.clock != nil {
+			at = run.clock().UnixNano()
+		}
 		r := eligible(f, p, fl)
 		if r == bypass.ReasonNone {
 			r = bypass.ReasonOf(run.tab.Insert(&fl.Key))
@@ -344,7 +377,7 @@ func (w *worker) applyBypass(f *capture.Frame, fl *flow.Flow, st *flowState, p *
 		if r == bypass.ReasonNone {
 			kind = flow.BypassCapture
 			run.inserts.Add(1)
-			w.trackCapture(fl)
+			w.trackCapture(fl, at)
 		} else {
 			run.failed[r].Add(1)
 		}
@@ -354,15 +387,16 @@ func (w *worker) applyBypass(f *capture.Frame, fl *flow.Flow, st *flowState, p *
 	w.reasm.Release(&st.sess)
 }
 
-// trackCapture adds fl to the worker's capture-bypassed flows.
-func (w *worker) trackCapture(fl *flow.Flow) {
+// trackCapture adds fl, installed at time at (captureBypass.at), to the
+// worker's capture-bypassed flows.
+func (w *worker) trackCapture(fl *flow.Flow, at int64) {
 	if w.byp.index == nil {
 		w.byp.index = map[*flow.Flow]int32{}
 	}
 	w.byp.index[fl] = int32(len(w.byp.flows))
 	w.byp.flows = append(w.byp.flows, fl)
 	w.byp.keys = append(w.byp.keys, fl.Key)
-	w.byp.caps = append(w.byp.caps, captureBypass{at: w.now.UnixNano()})
+	w.byp.caps = append(w.byp.caps, captureBypass{at: at})
 }
 
 // eligible says why the kernel program cannot bypass the flow of p, or
@@ -480,13 +514,14 @@ type ControlBypassStats struct {
 	Inserted      uint64            `json:"inserted"`       // flows bypassed in the kernel
 	Removed       uint64            `json:"removed"`        // kernel entries removed (flow ended or downgraded)
 	Downgraded    uint64            `json:"downgraded"`     // capture bypasses that did not stop the packets (bypass_ineffective)
+	Leaked        uint64            `json:"leaked_pkts"`    // packets of capture-bypassed flows captured after their insert: missed by the kernel, not in flight (those are in flow_bypassed.local_capture_pkts too)
 	InsertFailed  map[string]uint64 `json:"insert_failed"`  // flows bypassed locally instead, by reason
 	CounterErrors uint64            `json:"counter_errors"` // failed counter reads or removals
 }
 
 func (r *bypassRun) stats() ControlBypassStats {
 	s := ControlBypassStats{
-		Mode: r.mode, Inserted: r.inserts.Load(), Removed: r.removes.Load(), Downgraded: r.downs.Load(),
+		Mode: r.mode, Inserted: r.inserts.Load(), Removed: r.removes.Load(), Downgraded: r.downs.Load(), Leaked: r.leaked.Load(),
 		InsertFailed: map[string]uint64{}, CounterErrors: r.readErr.Load(),
 	}
 	if r.tab != nil {

@@ -50,7 +50,7 @@ func newBypassRig(t *testing.T, rulesFile string, cfg *Config, tab *bypasstest.T
 		t.Fatal(err)
 	}
 	if tab != nil {
-		if err := r.out.byp.live(&cfg.Bypass, tab, nil2discard(), nil); err != nil {
+		if err := r.out.byp.live(&cfg.Bypass, tab, nil, nil2discard(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -167,13 +167,13 @@ func TestBypassCapture(t *testing.T) {
 	tab := &bypasstest.Table{}
 	r := newBypassRig(t, "bypass.rules", cfg, tab)
 	c := bulkConn(r.tr, "40000")
-	c.send(clientToServer, "BULK one") // alert; the server's ACK applies the bypass
+	c.send(clientToServer, "BULK one") // alert and insert; the server's ACK is in flight
 	r.run()
 	k := key(c)
 	if !tab.Has(k) {
 		t.Fatal("flow not inserted in the capture table")
 	}
-	c.send(clientToServer, "in flight") // 2 packets that still reach the sensor
+	c.send(clientToServer, "in flight") // 2 more packets that still reach the sensor
 	r.run()
 	// The kernel drops 100 packets each way over the next 30 s; the
 	// worker sweeps every 10 s of packet time (driven by another flow).
@@ -192,7 +192,7 @@ func TestBypassCapture(t *testing.T) {
 	evs, st := r.finish()
 
 	want := map[string]uint64{
-		"flow_bypassed.local_pkts": 0, "flow_bypassed.local_capture_pkts": 2,
+		"flow_bypassed.local_pkts": 0, "flow_bypassed.local_capture_pkts": 3,
 		"flow_bypassed.pkts": 605, "flow_bypassed.bytes": 323_000, "flow_bypassed.closed": 1,
 		"flow.end.state.capture_bypassed": 1, "flow.end.state.local_bypassed": 0,
 	}
@@ -206,7 +206,7 @@ func TestBypassCapture(t *testing.T) {
 	}
 	rec := flowRecordOf(t, r.dir, 40000)
 	f := rec.Flow
-	// Sensor: 3 handshake + 2 data + 2 ACKs (+ 2 in flight); kernel: 105 + 100.
+	// Sensor: 3 handshake + 2 data + 2 ACKs (3 of them in flight); kernel: 105 + 100.
 	if f.State != "bypassed" || f.Bypass != "capture" || f.Bypassed == nil ||
 		f.Bypassed.PktsToServer != 305 || f.Bypassed.PktsToClient != 300 || f.PktsToServer != 305+4 || f.PktsToClient != 300+3 {
 		t.Errorf("flow record %+v bypassed %+v", f, f.Bypassed)
@@ -259,9 +259,9 @@ func TestBypassFallback(t *testing.T) {
 			tt.setup(tab)
 			r := newBypassRig(t, "bypass.rules", cfg, tab)
 			c := bulkConn(r.tr, "40000")
-			c.send(clientToServer, "BULK one", "BULK two") // the second is bypassed locally
+			c.send(clientToServer, "BULK one", "BULK two") // bypassed locally from the first's ACK on
 			_, st := r.finish()
-			if st["flow_bypassed.local_pkts"] != 2 || st["flow.end.state.local_bypassed"] != 1 {
+			if st["flow_bypassed.local_pkts"] != 3 || st["flow.end.state.local_bypassed"] != 1 {
 				t.Errorf("local_pkts %d, local_bypassed %d", st["flow_bypassed.local_pkts"], st["flow.end.state.local_bypassed"])
 			}
 			s := r.out.byp.stats()
@@ -288,14 +288,14 @@ func TestBypassDowngrade(t *testing.T) {
 	r.run()
 	k := key(c)
 	tab.Count(k, flow.ToServer, 7, 700, r.tr.now)
-	c.send(clientToServer, "in flight") // within the grace: local_capture
+	c.send(clientToServer, "in flight") // within the grace (with the ACK above): local_capture
 	r.tr.wait(2 * time.Second)
 	c.send(clientToServer, "still here", "and here") // past it: downgraded, then local
 	_, st := r.finish()
 	if tab.Has(k) {
 		t.Error("kernel entry kept after the downgrade")
 	}
-	if st["flow_bypassed.local_capture_pkts"] != 3 || st["flow_bypassed.local_pkts"] != 3 ||
+	if st["flow_bypassed.local_capture_pkts"] != 4 || st["flow_bypassed.local_pkts"] != 3 ||
 		st["flow_bypassed.pkts"] != 7 || st["flow.end.state.local_bypassed"] != 1 {
 		t.Errorf("counters: %v", bypassStats(st))
 	}
@@ -317,10 +317,47 @@ func bypassStats(st map[string]uint64) map[string]uint64 {
 	return m
 }
 
-// TestBypassTiming: a bypass decided on data waits for the peer's ACK of
-// that data, as Suricata's app layer and stream inspection see data only
-// once acknowledged; on a one-sided capture it waits pendingMaxPkts
-// packets. Packets without payload, and depth, bypass at once.
+// TestBypassLeaked: with a capture table, a bypass decided on data goes to
+// the kernel on that packet, without waiting for the peer's ACK. Packets
+// captured before the insert (by their capture timestamp against the wall
+// clock read at the insert) were in flight; later ones were missed by the
+// kernel and count as leaked; only leaks past the grace downgrade.
+func TestBypassLeaked(t *testing.T) {
+	cfg := testConfig()
+	cfg.EVE.Stats = false
+	r := newBypassRig(t, "bypass.rules", cfg, nil)
+	c := bulkConn(r.tr, "40000")
+	r.run()
+	// The sensor works 2.5 ms behind the wire: the insert happens when
+	// the next two packets are already in the ring.
+	insertAt := r.tr.now.Add(2500 * time.Microsecond)
+	tab := &bypasstest.Table{}
+	if err := r.out.byp.live(&cfg.Bypass, tab, func() time.Time { return insertAt }, nil2discard(), nil); err != nil {
+		t.Fatal(err)
+	}
+	c.segment(clientToServer, "PA", []byte("BULK one")) // alert, inserted at once
+	r.run()
+	if !tab.Has(key(c)) {
+		t.Fatal("not inserted on the packet that decided the bypass")
+	}
+	c.segment(serverToClient, "A", nil)                  // in flight
+	c.segment(clientToServer, "PA", []byte("in flight")) // in flight
+	c.segment(serverToClient, "A", nil)                  // leaked
+	c.segment(clientToServer, "PA", []byte("leaked"))    // leaked
+	r.run()
+	if s := r.out.byp.stats(); s.Leaked != 2 || s.Downgraded != 0 || s.Inserted != 1 {
+		t.Errorf("bypass-stats %+v", s)
+	}
+	_, st := r.finish()
+	if st["flow_bypassed.local_capture_pkts"] != 4 || st["flow.end.state.capture_bypassed"] != 1 {
+		t.Errorf("counters: %v", bypassStats(st))
+	}
+}
+
+// TestBypassTiming: without a capture table (a replay), a bypass decided
+// on data waits for the peer's ACK of that data, as Suricata's app layer
+// and stream inspection see data only once acknowledged; on a one-sided
+// capture it waits pendingMaxPkts packets. Packets without payload, and depth, bypass at once.
 func TestBypassTiming(t *testing.T) {
 	cfg := testConfig()
 	cfg.EVE.Stats = false
@@ -605,7 +642,7 @@ func (b *bypassTarget) bypassStats() ControlBypassStats { return b.run.stats() }
 func TestControlBypassStats(t *testing.T) {
 	run := newBypassRun(&BypassConfig{Mode: config.BypassAuto})
 	tab := &bypasstest.Table{Capacity: 8}
-	if err := run.live(&BypassConfig{Mode: config.BypassXDP}, tab, nil2discard(), nil); err != nil {
+	if err := run.live(&BypassConfig{Mode: config.BypassXDP}, tab, nil, nil2discard(), nil); err != nil {
 		t.Fatal(err)
 	}
 	_ = tab.Insert(&flow.Key{Proto: 6})
@@ -628,7 +665,7 @@ func TestControlBypassStats(t *testing.T) {
 	}
 	// A live run without a table bypasses locally and says so.
 	local := newBypassRun(&BypassConfig{Mode: config.BypassSocketFilter})
-	if err := local.live(&BypassConfig{Mode: config.BypassSocketFilter}, nil, nil2discard(), nil); err != nil || local.stats().Mode != config.BypassLocal {
+	if err := local.live(&BypassConfig{Mode: config.BypassSocketFilter}, nil, nil, nil2discard(), nil); err != nil || local.stats().Mode != config.BypassLocal {
 		t.Errorf("no table: %v %+v", err, local.stats())
 	}
 }

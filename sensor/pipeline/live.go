@@ -71,7 +71,7 @@ func OpenLive(opts Options) (*Live, error) {
 			l.workers = append(l.workers, w)
 		}
 	}
-	if err := out.byp.live(&cfg.Bypass, opts.Bypass, opts.logger(), l.srcs); err != nil {
+	if err := out.byp.live(&cfg.Bypass, opts.Bypass, opts.clock(), opts.logger(), l.srcs); err != nil {
 		l.closeSources()
 		out.close()
 		return nil, err
