@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -191,4 +193,29 @@ func TestNoAllocsETOpenNoMatch(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%.2f allocations per packet of an established flow with ET Open loaded, want 0 (go test -run %s -memprofile mem.out -memprofilerate 1)", allocs, t.Name())
 	}
+}
+
+// BenchmarkMiceETOpen measures what a short flow costs with ET Open
+// loaded: each op is one new UDP flow (a 100-byte request to port 5300 and
+// its reply, the mice of scripts/bench-bypass.sh) through one worker,
+// including its flow record once it times out.
+func BenchmarkMiceETOpen(b *testing.B) {
+	eng := etOpenEngine(b)
+	tr := newTraffic(b)
+	const flows = 4096
+	payload := strings.Repeat("m", 100)
+	for i := range flows {
+		client := fmt.Sprintf("10.%d.%d.2:%d", i>>8&255, i&255, 40000+i%20000)
+		tr.udp(client, "203.0.113.10:5300", payload)
+		tr.udp("203.0.113.10:5300", client, payload)
+		tr.wait(300 * time.Microsecond)
+	}
+	m := &mixSource{frames: tr.frames, span: time.Hour}
+	b.ResetTimer()
+	m.i, m.round, m.rounds = 0, 0, max(b.N/flows, 1)
+	sum, err := readSource(context.Background(), m, "mice", Options{Config: DefaultConfig(), LogDir: b.TempDir(), Engine: eng})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(sum.Packets), "ns/pkt")
 }
