@@ -248,10 +248,10 @@ func (t *Thread) Packet(in *Input) {
 	if cx == ctxTCPPkt && in.Seq != 0 && t.pktSeq == in.Seq && t.pktDir == in.Dir {
 		t.pktSeq = 0
 		t.hits = append(append(t.hits[:0], t.pktHits...), g.always...)
-		t.evaluate(g, in, src, dst, sp, dp, p.Payload, 0, false, t.hits)
+		t.evaluate(in, src, dst, sp, dp, p.Payload, 0, false, t.hits)
 		return
 	}
-	t.run(g, in, src, dst, sp, dp, p.Payload, 0, false)
+	t.run(g, in, src, dst, sp, dp, p.Payload)
 }
 
 // streamTail is how many bytes of a direction's earlier stream data are
@@ -333,7 +333,7 @@ func (t *Thread) Stream(in *Input, data []byte) {
 			t.win = append(append(t.win[:0], tl...), data...)
 			window = t.win
 		}
-		t.evaluate(g, in, src, dst, sp, dp, window, len(tl), true, t.hits)
+		t.evaluate(in, src, dst, sp, dp, window, len(tl), true, t.hits)
 	}
 	if ts != nil {
 		ts.push(data)
@@ -374,8 +374,8 @@ func (t *Thread) keepKind(hits []uint32, from int, k kind) []uint32 {
 	return out
 }
 
-// run evaluates a packet group on data.
-func (t *Thread) run(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, data []byte, tail int, stream bool) {
+// run prefilters and evaluates a packet group on a packet's payload.
+func (t *Thread) run(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, data []byte) {
 	if g == nil || (g.mpm == nil && len(g.always) == 0) {
 		return
 	}
@@ -384,12 +384,12 @@ func (t *Thread) run(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, da
 		t.hits = g.mpm.Scan(t.scratch[g.slot], data, t.hits)
 	}
 	t.hits = append(t.hits, g.always...)
-	t.evaluate(g, in, src, dst, sp, dp, data, tail, stream, t.hits)
+	t.evaluate(in, src, dst, sp, dp, data, 0, false, t.hits)
 }
 
-// evaluate checks the candidate signatures hits of group g exactly on
-// data, whose first tail bytes were inspected before (see streamTail).
-func (t *Thread) evaluate(g *group, in *Input, src, dst netip.Addr, sp, dp uint16, data []byte, tail int, stream bool, hits []uint32) {
+// evaluate checks the candidate signatures hits exactly on data, whose
+// first tail bytes were inspected before (see streamTail).
+func (t *Thread) evaluate(in *Input, src, dst netip.Addr, sp, dp uint16, data []byte, tail int, stream bool, hits []uint32) {
 	t.Counters.Inspections++
 	if len(hits) == 0 {
 		return

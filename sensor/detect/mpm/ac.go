@@ -294,12 +294,9 @@ func (m *acMatcher) Scan(sc *Scratch, buf []byte, hits []uint32) []uint32 {
 		return hits
 	}
 	var st [acWays]uint32
-	var pos [acWays]int
 	for k := 1; k < acWays; k++ {
 		// Warm up: the overlap before the part's own bytes.
-		pos[k] = k*seg - ov
-		st[k], hits = m.walk(sc, buf, pos[k], k*seg, 0, hits)
-		pos[k] = k * seg
+		st[k], hits = m.walk(sc, buf, k*seg-ov, k*seg, 0, hits)
 	}
 	last := len(buf) - (acWays-1)*seg // bytes of the last part, ≤ seg
 	dense, dl, cls := m.dense, m.denseLimit, &m.cls
