@@ -4,6 +4,7 @@
 # / xdp.
 #
 # Usage: scripts/bench-bypass.sh [-r PPS] [-d SECONDS] [-m 'MODES'] [-n REPS] [-R 'RULES_GLOB']
+#                               [-p PAYLOAD_FILE] [-q CPU_PERCENT] [-D DEPTH] [-s CPUS] [-g CPUS]
 #
 #   Run as root. Creates a network namespace and a veth pair (sensor on the
 #   outer end, in our namespace; offloads off, IPv6 off, no addresses), and
@@ -24,6 +25,15 @@
 #        (it may still be draining its ring), stops the sensor with
 #        SIGINT and reads its last EVE stats event (capture.kernel_packets,
 #        capture.kernel_drops, decoder.pkts) and the elephant's flow record.
+#
+#   The elephant carries PAYLOAD_FILE's bytes, repeated (default: the
+#   polder binary itself: an elephant worth bypassing is usually binary or
+#   compressed data, a download, a backup, a video; -p with a text file
+#   gives the rule engine less to do per packet). -q caps the sensor at
+#   CPU_PERCENT of one CPU (a cgroup), to reach, on a machine where the
+#   sensor keeps up with what the generator can send, a load at which it
+#   drops without bypass. -D sets stream.reassembly.depth (default 1mb),
+#   -s / -g pin the sensor / generator to CPUs.
 #
 #   It prints one row per run: offered pps (achieved by the generator),
 #   received pps (packets the sensor processed in user space), ring drops
@@ -52,7 +62,7 @@ reps=1
 bin=${POLDER_BIN:-bin/polder}
 corpus=${POLDER_CORPUS:-../shared/corpus}
 rules="$corpus/rules/et-open-suricata-5.0-20240421/*.rules"
-payload=/usr/share/common-licenses/GPL-3
+payload= # default: the polder binary (see -p)
 pin_sensor=
 pin_gen=
 depth=1mb
@@ -105,6 +115,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 go build -o "$work/bypassload" ./scripts/bypassload
+[ -n "$payload" ] || payload=$bin
 
 # -q: a CPU cgroup capping the sensor at QUOTA% of one CPU (10 ms periods).
 if [ -n "$quota" ]; then
