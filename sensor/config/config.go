@@ -306,6 +306,13 @@ type EVEStats struct {
 	// NullValues writes counters whose value is 0. Default true, as
 	// Suricata's EVE stats; false keeps stats events small.
 	NullValues bool `yaml:"null-values"`
+	// BypassTable adds the kernel bypass table's counters to live stats
+	// events as bypass_table.{entries, capacity, inserted, removed,
+	// downgraded, leaked_pkts, counter_errors, insert_failed.<reason>}.
+	// Default false: Suricata's EVE schema has no such object (stats
+	// events with it do not validate against it); the same counters are
+	// always available from `polder sensor ctl bypass-stats`.
+	BypassTable bool `yaml:"bypass-table"`
 }
 
 // EVEAlert configures alert events. "alert: no" is short for

@@ -533,6 +533,23 @@ func (r *bypassRun) stats() ControlBypassStats {
 	return s
 }
 
+// eachTableCounter yields the bypass-stats counters as stats counter names
+// (bypass_table.*), for stats events when outputs.eve.types.stats.
+// bypass-table is on.
+func (r *bypassRun) eachTableCounter(yield func(string, uint64)) {
+	s := r.stats()
+	yield("bypass_table.entries", uint64(s.Entries))
+	yield("bypass_table.capacity", uint64(s.Capacity))
+	yield("bypass_table.inserted", s.Inserted)
+	yield("bypass_table.removed", s.Removed)
+	yield("bypass_table.downgraded", s.Downgraded)
+	yield("bypass_table.leaked_pkts", s.Leaked)
+	yield("bypass_table.counter_errors", s.CounterErrors)
+	for i := bypass.ReasonNone + 1; i < bypass.NumReasons; i++ {
+		yield("bypass_table.insert_failed."+i.String(), r.failed[i].Load())
+	}
+}
+
 // bypassStats is what bypass-stats answers for a Live sensor.
 func (c *liveControl) bypassStats() ControlBypassStats { return c.l.out.byp.stats() }
 

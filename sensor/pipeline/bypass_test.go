@@ -669,3 +669,33 @@ func TestControlBypassStats(t *testing.T) {
 		t.Errorf("no table: %v %+v", err, local.stats())
 	}
 }
+
+// TestBypassTableCounters: the counters bypass-stats reports are the ones
+// stats events carry as bypass_table.* when outputs.eve.types.stats.
+// bypass-table is on, insert failures by reason included.
+func TestBypassTableCounters(t *testing.T) {
+	cfg := testConfig()
+	cfg.EVE.Stats = false
+	tab := &bypasstest.Table{Capacity: 1}
+	r := newBypassRig(t, "bypass.rules", cfg, tab)
+	for _, port := range []string{"40000", "40001"} { // the second finds the table full
+		c := bulkConn(r.tr, port)
+		c.send(clientToServer, "BULK one")
+		r.run()
+	}
+	got := map[string]uint64{}
+	r.out.byp.eachTableCounter(func(n string, v uint64) { got[n] = v })
+	want := map[string]uint64{
+		"bypass_table.entries": 1, "bypass_table.capacity": 1, "bypass_table.inserted": 1,
+		"bypass_table.insert_failed.table_full": 1, "bypass_table.downgraded": 0,
+	}
+	for n, v := range want {
+		if got[n] != v {
+			t.Errorf("%s = %d, want %d (all: %v)", n, got[n], v, got)
+		}
+	}
+	st := r.out.byp.stats()
+	if int(got["bypass_table.entries"]) != st.Entries || got["bypass_table.insert_failed.table_full"] != st.InsertFailed["table_full"] {
+		t.Errorf("stats events and bypass-stats disagree: %v vs %+v", got, st)
+	}
+}

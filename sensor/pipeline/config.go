@@ -64,6 +64,7 @@ type EVEConfig struct {
 	Stats         bool
 	StatsInterval time.Duration // wall time; 0 = only the final stats event
 	StatsZeros    bool          // write counters that are 0 (Suricata's null-values)
+	StatsBypass   bool          // add bypass_table.* to live stats (not in Suricata's schema)
 	DNSRequests   bool          // log DNS queries
 	DNSResponses  bool          // log DNS answers
 	HTTPOptions   eve.HTTPOptions
@@ -145,6 +146,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		Stats:         e.Enabled && t.Stats.Enabled,
 		StatsInterval: t.Stats.Interval,
 		StatsZeros:    t.Stats.NullValues,
+		StatsBypass:   t.Stats.BypassTable,
 		Drop:          e.Enabled && t.Drop.Enabled,
 		DropAlerts:    t.Drop.Alerts,
 		DropAllFlows:  t.Drop.Flows == config.DropFlowsAll,

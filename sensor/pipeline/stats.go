@@ -125,6 +125,9 @@ func (o *output) statsAll(now time.Time) {
 		for _, n := range names {
 			y(n, sum[n])
 		}
+		if o.cfg.EVE.StatsBypass && o.live != nil {
+			o.byp.eachTableCounter(y)
+		}
 	})
 	o.write(line)
 }
