@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,20 +118,7 @@ func TestAnalyzeGolden(t *testing.T) {
 			for _, w := range ws {
 				fmt.Fprintln(&b, strings.TrimPrefix(w.String(), filepath.Dir(f)+"/"))
 			}
-			golden := strings.TrimSuffix(f, ".rules") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestAnalyzeGolden -update)", err)
-			}
-			if got := b.String(); got != string(want) {
-				t.Errorf("%s differs from the analyzer's output (rerun with -update and review the diff):\n%s", golden, got)
-			}
+			checkGolden(t, strings.TrimSuffix(f, ".rules")+".golden", b.String(), "TestAnalyzeGolden", "the analyzer")
 		})
 	}
 }

@@ -30,20 +30,7 @@ func TestGolden(t *testing.T) {
 			for _, e := range errs {
 				fmt.Fprintf(&b, "\nerror %s\n", strings.TrimPrefix(e.Error(), filepath.Dir(f)+"/"))
 			}
-			golden := strings.TrimSuffix(f, ".rules") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestGolden -update)", err)
-			}
-			if got := b.String(); got != string(want) {
-				t.Errorf("%s differs from the parser's output (rerun with -update and review the diff):\n%s", golden, got)
-			}
+			checkGolden(t, strings.TrimSuffix(f, ".rules")+".golden", b.String(), "TestGolden", "the parser")
 		})
 	}
 }
@@ -115,4 +102,23 @@ func fieldsOf(x any) string {
 		}
 	}
 	return v.Type().Name() + "{" + strings.Join(parts, " ") + "}"
+}
+
+// checkGolden compares got with the golden file, or rewrites the file with
+// -update; test and what name the test to rerun and the output's source.
+func checkGolden(t *testing.T, golden, got, test, what string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update)", err, test)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s's output (rerun with -update and review the diff):\n%s", golden, what, got)
+	}
 }
