@@ -16,7 +16,7 @@ PKGS     ?= ./...
 # build the eBPF programs, jq is used by a few scripts, libpcre2-dev is the
 # pcre keyword's regex engine (sensor/detect/pcre, cgo builds), libhyperscan-dev
 # the Hyperscan prefilter (sensor/detect/mpm, -tags hyperscan,hyperscan_v54).
-DEB_PKGS ?= tshark iproute2 clang llvm libbpf-dev jq ca-certificates libhyperscan-dev libpcre2-dev
+DEB_PKGS ?= tshark iproute2 ethtool clang llvm libbpf-dev jq ca-certificates libhyperscan-dev libpcre2-dev
 
 .PHONY: all build deps test test-short vet fmt-check bench fuzz clean sv-verify generate generate-check
 

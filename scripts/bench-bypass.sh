@@ -15,9 +15,10 @@
 #        with capture.bypass.mode MODE, one worker, and waits until it
 #        captures. RULES_GLOB defaults to the corpus's ET Open snapshot;
 #        bench.rules bypasses the elephant on its request
-#        (content:"ELEPHANT"; bypass;);
-#     2. runs scripts/bypassload in the namespace: one TCP elephant
-#        (1448-byte segments, an ACK every second one) and a UDP mouse
+#        (http.uri; content:"/elephant"; bypass;);
+#     2. runs scripts/bypassload in the namespace: one elephant, an HTTP
+#        download from a host outside HOME_NET (1448-byte segments, an ACK
+#        every second one), and a UDP mouse
 #        every 100 packets, PPS packets/s (default 150000) for SECONDS
 #        (default 10), as crafted frames (they reach only the capture);
 #     3. reads the sensor's CPU time (sum of /proc/PID/task/*/schedstat)
