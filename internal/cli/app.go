@@ -34,10 +34,12 @@ func New() *ucli.App {
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{Name: "verbose", Usage: "log debug messages"},
 			&ucli.BoolFlag{Name: "json-logs", Usage: "log as JSON lines instead of text"},
+			&ucli.StringFlag{Name: "dir", Aliases: []string{"d"}, Usage: "instance directory `DIR`"},
 		},
 		Commands: []*ucli.Command{
 			sensorCommand(),
 			rulesCommand(),
+			userCommand(),
 		},
 		ExitErrHandler: func(*ucli.Context, error) {}, // main decides exit codes
 		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
