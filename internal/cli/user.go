@@ -48,7 +48,7 @@ Without --password-stdin, a random password is generated and printed once.`,
 					if err := u.Remove(name); err != nil {
 						return err
 					}
-					fmt.Fprintf(c.App.Writer, "removed user %s (sessions already open in a running web UI last until they expire; restart it to end them)\n", name)
+					fmt.Fprintf(c.App.Writer, "removed user %s (their open web UI sessions end at their next request)\n", name)
 					return nil
 				},
 			},

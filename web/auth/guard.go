@@ -142,7 +142,13 @@ func (g *Guard) Require(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		_, s, ok := g.o.Sessions.FromRequest(r)
+		id, s, ok := g.o.Sessions.FromRequest(r)
+		if ok && !g.o.Users.current(s) {
+			// The user was removed or changed password since this login
+			// (with polder user, another process): the session ends.
+			g.o.Sessions.Delete(id)
+			ok = false
+		}
 		if !ok {
 			if g.isAPI(r) || !safeMethod(r.Method) {
 				writeJSON(w, http.StatusUnauthorized, apiError{"login required"})
@@ -273,7 +279,7 @@ func (g *Guard) LoginHandler() http.Handler {
 		if old, _, ok := g.o.Sessions.FromRequest(r); ok {
 			g.o.Sessions.Delete(old)
 		}
-		id, s, err := g.o.Sessions.Create(u.Name)
+		id, s, err := g.o.Sessions.Create(u)
 		if err != nil {
 			g.o.Logger.Error("login", "err", err)
 			writeJSON(w, http.StatusInternalServerError, apiError{"login unavailable"})

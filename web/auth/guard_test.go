@@ -295,3 +295,41 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Error("401 lacks CSP")
 	}
 }
+
+// TestSessionEndsWithUser: a user removed or given a new password by
+// another process (polder user, working on the same file) loses the
+// sessions opened before, at their next request; other users keep theirs.
+func TestSessionEndsWithUser(t *testing.T) {
+	f := newFixture(t)
+	other := OpenUsers(f.g.o.Users.Path(), UsersOptions{Params: fastParams}) // the CLI's view of the file
+	if err := other.Add("alice", "another long password"); err != nil {
+		t.Fatal(err)
+	}
+	_, admin, _ := f.login(t, "admin", "correct horse battery")
+	_, alice, _ := f.login(t, "alice", "another long password")
+	for _, id := range []string{admin, alice} {
+		if res := f.do(req{method: "GET", path: "/api/session", cookie: id}); res.StatusCode != 200 {
+			t.Fatalf("fresh session: %d", res.StatusCode)
+		}
+	}
+
+	if err := other.SetPassword("admin", "a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.do(req{method: "GET", path: "/api/session", cookie: admin}); res.StatusCode != 401 {
+		t.Errorf("after a password change: %d, want 401", res.StatusCode)
+	}
+	if res := f.do(req{method: "GET", path: "/api/session", cookie: alice}); res.StatusCode != 200 {
+		t.Errorf("another user's session after admin's password change: %d, want 200", res.StatusCode)
+	}
+	if err := other.Remove("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.do(req{method: "GET", path: "/api/session", cookie: alice}); res.StatusCode != 401 {
+		t.Errorf("after the user's removal: %d, want 401", res.StatusCode)
+	}
+	// The new password opens a new session.
+	if res, id, _ := f.login(t, "admin", "a brand new password"); res.StatusCode != 200 || id == "" {
+		t.Errorf("login with the new password: %d", res.StatusCode)
+	}
+}

@@ -66,6 +66,9 @@ type Session struct {
 	CSRFToken string
 	Created   time.Time
 	LastSeen  time.Time
+	// cred fingerprints the password hash the user logged in with: a
+	// session ends when its user is removed or changes password.
+	cred string
 }
 
 // Sessions is the server-side session store, in memory: a restart logs
@@ -121,7 +124,7 @@ func (s *Sessions) expired(x *Session, now time.Time) bool {
 // Create starts a session for user and returns its ID (the cookie value).
 // Call it only after a successful login, and delete the session the client
 // had before, so an ID planted before login is never promoted (fixation).
-func (s *Sessions) Create(user string) (string, Session, error) {
+func (s *Sessions) Create(user User) (string, Session, error) {
 	id, err := s.token()
 	if err != nil {
 		return "", Session{}, err
@@ -131,7 +134,7 @@ func (s *Sessions) Create(user string) (string, Session, error) {
 		return "", Session{}, err
 	}
 	now := s.o.Now()
-	x := &Session{User: user, CSRFToken: csrf, Created: now, LastSeen: now}
+	x := &Session{User: user.Name, CSRFToken: csrf, Created: now, LastSeen: now, cred: credential(user)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.m) >= s.o.MaxSessions {

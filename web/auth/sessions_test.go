@@ -14,7 +14,7 @@ func TestSessionsExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, sess, err := s.Create("admin")
+	id, sess, err := s.Create(User{Name: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,14 +36,14 @@ func TestSessionsExpiry(t *testing.T) {
 		t.Error("expired session not deleted on lookup")
 	}
 
-	id, _, _ = s.Create("admin")
+	id, _, _ = s.Create(User{Name: "admin"})
 	c.add(30 * time.Minute)
 	if _, ok := s.Lookup(id); ok {
 		t.Error("session outlived IdleTimeout")
 	}
 
-	id, _, _ = s.Create("admin")
-	id2, _, _ := s.Create("bob")
+	id, _, _ = s.Create(User{Name: "admin"})
+	id2, _, _ := s.Create(User{Name: "bob"})
 	s.Delete(id)
 	if _, ok := s.Lookup(id); ok {
 		t.Error("deleted session still valid")
@@ -62,12 +62,12 @@ func TestSessionsExpiry(t *testing.T) {
 func TestSessionsBounded(t *testing.T) {
 	c := newClock()
 	s, _ := NewSessions(SessionOptions{MaxSessions: 2, Now: c.now})
-	a, _, _ := s.Create("a")
+	a, _, _ := s.Create(User{Name: "a"})
 	c.add(time.Second)
-	b, _, _ := s.Create("b")
+	b, _, _ := s.Create(User{Name: "b"})
 	c.add(time.Second)
 	s.Lookup(a) // a is now more recently used than b
-	s.Create("c")
+	s.Create(User{Name: "c"})
 	if s.Len() != 2 {
 		t.Errorf("Len = %d, want 2", s.Len())
 	}

@@ -8,6 +8,8 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,6 +69,8 @@ type Users struct {
 	kdf    kdfFunc
 
 	mu        sync.Mutex
+	seen      os.FileInfo // the file cache was read from
+	cache     usersFile
 	dummyOnce sync.Once
 	dummy     string // hash verified for unknown users, so they cost the same
 }
@@ -286,6 +290,35 @@ func (u *Users) Remove(name string) error {
 	}
 	f.Users = slices.Delete(f.Users, i, i+1)
 	return u.save(f)
+}
+
+// current reports whether s belongs to a user who still exists with the
+// password the session was opened with. It runs on every authenticated
+// request, so it rereads the file only when it was replaced (every change
+// renames a new file in) or modified; an unreadable file ends the session.
+func (u *Users) current(s Session) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	fi, err := os.Stat(u.path)
+	if err != nil {
+		return false
+	}
+	if u.seen == nil || !os.SameFile(fi, u.seen) || !fi.ModTime().Equal(u.seen.ModTime()) || fi.Size() != u.seen.Size() {
+		f, err := u.load()
+		if err != nil {
+			return false
+		}
+		u.cache, u.seen = f, fi
+	}
+	i := slices.IndexFunc(u.cache.Users, func(x User) bool { return x.Name == s.User })
+	return i >= 0 && credential(u.cache.Users[i]) == s.cred
+}
+
+// credential fingerprints a user's password hash, for sessions to tell a
+// changed password without keeping the hash.
+func credential(x User) string {
+	sum := sha256.Sum256([]byte(x.Hash))
+	return hex.EncodeToString(sum[:8])
 }
 
 // Get returns one user, or ErrNoSuchUser.
