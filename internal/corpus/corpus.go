@@ -30,6 +30,19 @@ func Path(t testing.TB, elems ...string) string {
 	return filepath.Join(append([]string{Dir(t)}, elems...)...)
 }
 
+// Glob returns the files matching pattern (filepath.Match syntax, relative
+// to the corpus root), sorted. No match fails the test, as a missing corpus
+// does.
+func Glob(t testing.TB, pattern string) []string {
+	t.Helper()
+	files, err := filepath.Glob(Path(t, pattern))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("corpus %s: no files (%v)", pattern, err)
+	}
+	sort.Strings(files)
+	return files
+}
+
 // Pcaps returns every pcap and pcapng under pcaps/, sorted, as paths
 // relative to pcaps/ paired with absolute paths.
 func Pcaps(t testing.TB) (rel, abs []string) {

@@ -5,22 +5,17 @@ package evetest
 import (
 	"bufio"
 	"bytes"
+	"github.com/polder-nsm/polder/internal/corpus"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
-// Dir returns the reference EVE directory (../shared/corpus/reference
-// beside the repository), skipping tb when it is absent.
+// Dir returns the reference EVE directory of the shared corpus; a missing
+// corpus fails tb (internal/corpus).
 func Dir(tb testing.TB) string {
 	tb.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "corpus", "reference", "suricata-7.0.4-etopen")
-	if _, err := os.Stat(dir); err != nil {
-		tb.Skipf("reference EVE corpus not found: %v", err)
-	}
-	return dir
+	return corpus.Path(tb, "reference", "suricata-7.0.4-etopen")
 }
 
 // Lines returns every non-empty line of every *.eve.json file under Dir,

@@ -9,6 +9,7 @@ import (
 	"github.com/polder-nsm/polder/sensor/decode"
 	"github.com/polder-nsm/polder/sensor/detect/inspect"
 	"github.com/polder-nsm/polder/sensor/detect/ipset"
+	"github.com/polder-nsm/polder/sensor/detect/pcre"
 	"github.com/polder-nsm/polder/sensor/detect/threshold"
 	"github.com/polder-nsm/polder/sensor/flow"
 	"github.com/polder-nsm/polder/sensor/rules"
@@ -102,6 +103,22 @@ var buffers = map[string]struct {
 	"tls.cert_serial": {applayer.ProtoTLS, sideResponse}, "tls.cert_fingerprint": {applayer.ProtoTLS, sideResponse},
 	"tls.certs": {applayer.ProtoTLS, sideResponse}, "ja3s.hash": {applayer.ProtoTLS, sideResponse},
 	"ja3s.string": {applayer.ProtoTLS, sideResponse},
+}
+
+// CompilePCRE is the rule loader's hook (rules.LoadOptions.CompilePCRE):
+// a pcre that does not compile refuses its rule at load time, naming the
+// pattern, and the compiled regex is kept for the engine.
+func CompilePCRE(p *rules.PCRE) error {
+	kw, err := pcre.ParseSuricata(`"/` + p.Pattern + `/` + p.Flags + `"`)
+	if err != nil {
+		return err
+	}
+	re, err := pcre.Compile(kw.Expr, kw.Flags, pcre.Options{})
+	if err != nil {
+		return err
+	}
+	p.Compiled = re
+	return nil
 }
 
 // compileSig turns one rule into a signature. An error refuses the rule;

@@ -310,27 +310,6 @@ func compileFlags(v string) (cond, string, error) {
 	return cd, "", nil
 }
 
-// cmpMatch applies a Compare operator.
-func cmpMatch(op rules.CmpOp, a, b, x uint64) bool {
-	switch op {
-	case rules.CmpEQ:
-		return x == a
-	case rules.CmpNE:
-		return x != a
-	case rules.CmpLT:
-		return x < a
-	case rules.CmpLE:
-		return x <= a
-	case rules.CmpGT:
-		return x > a
-	case rules.CmpGE:
-		return x >= a
-	case rules.CmpRange:
-		return x > a && x < b
-	}
-	return false
-}
-
 // matchFlags evaluates Suricata's flags keyword on a packet's TCP flags.
 func (c *cond) matchFlags(f uint8) bool {
 	f &= c.flagMask
@@ -430,7 +409,7 @@ func (s *Sig) packetConds(p *decode.Packet, app applayer.Proto, fs *FlowState, p
 		case condTLSVersion, condTLSSubject, condTLSIssuer, condTLSFingerprint, condDNSRRType:
 			continue // decided on the transaction (txConds)
 		}
-		if !cmpMatch(c.cmp, c.a, c.b, x) {
+		if !c.cmp.Match(x, c.a, c.b) {
 			return false
 		}
 	}
@@ -443,13 +422,13 @@ func (c *cond) matchStreamSize(fs *FlowState) bool {
 	srv, cli := fs.payload[1], fs.payload[0]
 	switch c.side {
 	case "server":
-		return cmpMatch(c.cmp, c.a, c.b, srv)
+		return c.cmp.Match(srv, c.a, c.b)
 	case "client":
-		return cmpMatch(c.cmp, c.a, c.b, cli)
+		return c.cmp.Match(cli, c.a, c.b)
 	case "both":
-		return cmpMatch(c.cmp, c.a, c.b, srv) && cmpMatch(c.cmp, c.a, c.b, cli)
+		return c.cmp.Match(srv, c.a, c.b) && c.cmp.Match(cli, c.a, c.b)
 	}
-	return cmpMatch(c.cmp, c.a, c.b, srv) || cmpMatch(c.cmp, c.a, c.b, cli)
+	return c.cmp.Match(srv, c.a, c.b) || c.cmp.Match(cli, c.a, c.b)
 }
 
 func icmpEcho(p *decode.Packet) bool {

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/polder-nsm/polder/internal/corpus"
-	"github.com/polder-nsm/polder/sensor/detect/pcre"
 	"github.com/polder-nsm/polder/sensor/rules"
 )
 
@@ -36,18 +35,7 @@ func etOpenFiles(tb testing.TB) []string {
 // every pcre compiled at load time (a pattern that does not compile
 // refuses its rule there, as in pipeline.LoadRules).
 func loadOptions() rules.LoadOptions {
-	return rules.LoadOptions{Vars: rules.DefaultVars(), CompilePCRE: func(p *rules.PCRE) error {
-		kw, err := pcre.ParseSuricata(`"/` + p.Pattern + `/` + p.Flags + `"`)
-		if err != nil {
-			return err
-		}
-		re, err := pcre.Compile(kw.Expr, kw.Flags, pcre.Options{})
-		if err != nil {
-			return err
-		}
-		p.Compiled = re
-		return nil
-	}}
+	return rules.LoadOptions{Vars: rules.DefaultVars(), CompilePCRE: CompilePCRE}
 }
 
 // TestETOpenCompile loads and compiles the whole ET Open snapshot and

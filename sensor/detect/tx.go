@@ -226,7 +226,7 @@ func (s *Sig) txConds(src *txSource) bool {
 			}
 			ok := false
 			for _, q := range src.dns.Questions {
-				if cmpMatch(c.cmp, c.a, c.b, uint64(q.Type)) {
+				if c.cmp.Match(uint64(q.Type), c.a, c.b) {
 					ok = true
 					break
 				}

@@ -9,7 +9,6 @@ import (
 	"github.com/polder-nsm/polder/sensor/config"
 	"github.com/polder-nsm/polder/sensor/detect"
 	"github.com/polder-nsm/polder/sensor/detect/mpm"
-	"github.com/polder-nsm/polder/sensor/detect/pcre"
 	"github.com/polder-nsm/polder/sensor/rules"
 )
 
@@ -133,7 +132,7 @@ func LoadRules(rc RuleConfig) (*RuleLoad, error) {
 		res.Errors = append(res.Errors, errs...)
 		opts.Classifications = classes
 	}
-	set, errs := rules.LoadFiles(files, rules.LoadOptions{Vars: opts.Vars, CompilePCRE: compilePCRE})
+	set, errs := rules.LoadFiles(files, rules.LoadOptions{Vars: opts.Vars, CompilePCRE: detect.CompilePCRE})
 	res.Errors = append(res.Errors, errs...)
 	for _, e := range errs {
 		if e.Line > 0 { // a rule, not an unreadable file
@@ -154,21 +153,6 @@ func LoadRules(rc RuleConfig) (*RuleLoad, error) {
 	res.Errors = append(res.Errors, errs...)
 	res.Engine = eng
 	return res, nil
-}
-
-// compilePCRE is the loader's hook: a pcre that does not compile refuses
-// its rule at load time, naming the pattern.
-func compilePCRE(p *rules.PCRE) error {
-	kw, err := pcre.ParseSuricata(`"/` + p.Pattern + `/` + p.Flags + `"`)
-	if err != nil {
-		return err
-	}
-	re, err := pcre.Compile(kw.Expr, kw.Flags, pcre.Options{})
-	if err != nil {
-		return err
-	}
-	p.Compiled = re
-	return nil
 }
 
 func fileExists(p string) bool {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/polder-nsm/polder/internal/corpus"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,7 +130,7 @@ func TestAnalyzeGolden(t *testing.T) {
 // analyzer must find the required length equal to the bound there (one
 // byte less would flag them), which checks its arithmetic on real rules.
 func TestAnalyzeETOpen(t *testing.T) {
-	files := corpusFiles(t, "rules/et-open-suricata-5.0-20240421/*.rules")
+	files := corpus.Glob(t, "rules/et-open-suricata-5.0-20240421/*.rules")
 	set, _ := LoadFiles(files, LoadOptions{Vars: DefaultVars()})
 	ws := set.Analyze()
 	for _, w := range ws {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/polder-nsm/polder/internal/corpus"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,9 +9,9 @@ import (
 )
 
 func TestLoadClassificationsAndReferences(t *testing.T) {
-	dir := filepath.Join(corpusDir, "rules", "config")
+	dir := corpus.Path(t, "rules", "config")
 	if _, err := os.Stat(dir); err != nil {
-		corpusFiles(t, "rules/config/classification.config") // skips or fails like the others
+		corpus.Glob(t, "rules/config/classification.config") // fails when the corpus is missing
 	}
 	classes, errs := LoadClassifications(filepath.Join(dir, "classification.config"))
 	if len(errs) > 0 {
@@ -30,9 +31,9 @@ func TestLoadClassificationsAndReferences(t *testing.T) {
 		t.Fatal(errs)
 	}
 	// Every classtype ET Open uses is in its classification.config.
-	files := corpusFiles(t, "rules/et-open-suricata-5.0-20240421/*.rules")
+	files := corpus.Glob(t, "rules/et-open-suricata-5.0-20240421/*.rules")
 	set, _ := LoadFiles(files, LoadOptions{Vars: DefaultVars()})
-	etClasses, errs := LoadClassifications(filepath.Join(corpusDir, "rules", "et-open-suricata-5.0-20240421", "classification.config"))
+	etClasses, errs := LoadClassifications(corpus.Path(t, "rules", "et-open-suricata-5.0-20240421", "classification.config"))
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

@@ -2,8 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"github.com/polder-nsm/polder/internal/corpus"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -14,29 +14,12 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-const corpusDir = "../../../shared/corpus"
-
-// corpusFiles returns the files matching pattern under the shared corpus,
-// skipping the test when the corpus is not there.
-func corpusFiles(t testing.TB, pattern string) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(corpusDir, pattern))
-	if err != nil || len(files) == 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus %s missing (CI must provide ../shared/corpus)", pattern)
-		}
-		t.Skipf("corpus %s not found", pattern)
-	}
-	sort.Strings(files)
-	return files
-}
-
 // etOpenEnabled is the number of enabled rules in the ET Open snapshot;
 // Suricata 7.0.4 loads all of them.
 const etOpenEnabled = 24827
 
 func TestETOpenLoads(t *testing.T) {
-	files := corpusFiles(t, "rules/et-open-suricata-5.0-20240421/*.rules")
+	files := corpus.Glob(t, "rules/et-open-suricata-5.0-20240421/*.rules")
 	set, errs := LoadFiles(files, LoadOptions{Vars: DefaultVars()})
 	byKeyword := map[string]int{}
 	for _, e := range errs {
@@ -90,7 +73,7 @@ var astOpts = cmp.Options{
 }
 
 func TestETOpenRoundTrip(t *testing.T) {
-	files := corpusFiles(t, "rules/et-open-suricata-5.0-20240421/*.rules")
+	files := corpus.Glob(t, "rules/et-open-suricata-5.0-20240421/*.rules")
 	set, _ := LoadFiles(files, LoadOptions{Vars: DefaultVars()})
 	roundTrip(t, set.Rules)
 }
@@ -98,7 +81,7 @@ func TestETOpenRoundTrip(t *testing.T) {
 func TestOtherCorporaRoundTrip(t *testing.T) {
 	var all []*Rule
 	for _, pattern := range []string{"rules/oisf-suricata-8.0.6/*.rules", "suricata-verify/*/*.rules"} {
-		for _, f := range corpusFiles(t, pattern) {
+		for _, f := range corpus.Glob(t, pattern) {
 			set, _ := LoadFile(f, DefaultVars())
 			all = append(all, set.Rules...)
 		}
@@ -142,7 +125,7 @@ func roundTrip(t *testing.T, rules []*Rule) {
 }
 
 func TestOISFEventRulesLoad(t *testing.T) {
-	files := corpusFiles(t, "rules/oisf-suricata-8.0.6/*.rules")
+	files := corpus.Glob(t, "rules/oisf-suricata-8.0.6/*.rules")
 	set, errs := LoadFiles(files, LoadOptions{Vars: DefaultVars()})
 	for _, e := range errs {
 		t.Errorf("%v", e)
@@ -157,7 +140,7 @@ var verifyExpectedRefusals = map[string]string{
 }
 
 func TestSuricataVerifyRulesLoad(t *testing.T) {
-	files := corpusFiles(t, "suricata-verify/*/*.rules")
+	files := corpus.Glob(t, "suricata-verify/*/*.rules")
 	loaded, refused := 0, 0
 	for _, f := range files {
 		// Each test is its own ruleset: sids repeat across tests.

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"github.com/polder-nsm/polder/internal/corpus"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,7 +90,7 @@ func FuzzLoad(f *testing.F) {
 // BenchmarkParseETOpen loads the whole ET Open ruleset from memory on one
 // goroutine: the parse share of the engine's 1.5 s load+compile budget.
 func BenchmarkParseETOpen(b *testing.B) {
-	files := corpusFiles(b, "rules/et-open-suricata-5.0-20240421/*.rules")
+	files := corpus.Glob(b, "rules/et-open-suricata-5.0-20240421/*.rules")
 	data := make([][]byte, len(files))
 	for i, p := range files {
 		var err error

@@ -333,6 +333,28 @@ const (
 	CmpRange                  // A<>B or A-B: A < x < B
 )
 
+// Match reports whether x satisfies the operator with operands a (and b
+// for CmpRange).
+func (op CmpOp) Match(x, a, b uint64) bool {
+	switch op {
+	case CmpEQ:
+		return x == a
+	case CmpNE:
+		return x != a
+	case CmpLT:
+		return x < a
+	case CmpLE:
+		return x <= a
+	case CmpGT:
+		return x > a
+	case CmpGE:
+		return x >= a
+	case CmpRange:
+		return a < x && x < b
+	}
+	return false
+}
+
 // Compare is an integer condition: bsize, dsize, urilen, ttl, itype,
 // icode, icmp_id, icmp_seq, id, tcp.mss, stream_size, ... Arg holds a
 // keyword-specific extra argument ("raw" for urilen, "server" for

@@ -2,8 +2,6 @@ package inspect
 
 import (
 	"math"
-
-	"github.com/polder-nsm/polder/sensor/rules"
 )
 
 // Limits of the number of bytes a byte_* keyword reads, as Suricata
@@ -241,25 +239,4 @@ func (b *byteOp) math(v *Vars, data []byte, pos int, relative bool) bool {
 	}
 	v[b.slot] = val
 	return true
-}
-
-// compare evaluates an integer keyword (bsize) on x.
-func compare(op rules.CmpOp, x, a, b uint64) bool {
-	switch op {
-	case rules.CmpEQ:
-		return x == a
-	case rules.CmpNE:
-		return x != a
-	case rules.CmpLT:
-		return x < a
-	case rules.CmpLE:
-		return x <= a
-	case rules.CmpGT:
-		return x > a
-	case rules.CmpGE:
-		return x >= a
-	case rules.CmpRange:
-		return a < x && x < b
-	}
-	return false
 }

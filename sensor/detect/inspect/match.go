@@ -167,7 +167,7 @@ func (e *eval) run(p *Program, i, pos int) bool {
 			}
 
 		case kBsize:
-			if !compare(x.cmp, uint64(len(data)), x.a, x.bval) {
+			if !x.cmp.Match(uint64(len(data)), x.a, x.bval) {
 				e.abort = true
 				return false
 			}

@@ -2,34 +2,15 @@ package ipset
 
 import (
 	"fmt"
+	"github.com/polder-nsm/polder/internal/corpus"
 	"math/rand/v2"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 
 	"github.com/polder-nsm/polder/sensor/rules"
 )
-
-const corpusDir = "../../../../shared/corpus"
-
-// corpusFiles returns the files matching pattern under the shared corpus,
-// skipping the test when the corpus is not there (failing in CI).
-func corpusFiles(t testing.TB, pattern string) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(corpusDir, pattern))
-	if err != nil || len(files) == 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus %s missing (CI must provide ../shared/corpus)", pattern)
-		}
-		t.Skipf("corpus %s not found", pattern)
-	}
-	sort.Strings(files)
-	return files
-}
 
 // etCompiled is the ET Open snapshot with every header compiled.
 type etCompiled struct {
@@ -47,7 +28,7 @@ var (
 
 func loadET(t testing.TB) *etCompiled {
 	t.Helper()
-	files := corpusFiles(t, "rules/et-open-suricata-5.0-20240421/*.rules")
+	files := corpus.Glob(t, "rules/et-open-suricata-5.0-20240421/*.rules")
 	etOnce.Do(func() {
 		set, errs := rules.LoadFiles(files, rules.LoadOptions{Vars: rules.DefaultVars()})
 		if len(errs) > 0 {

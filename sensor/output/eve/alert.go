@@ -411,22 +411,7 @@ func (b *Builder) keyPrintASCII(k string, v []byte) {
 	}
 	b.Key(k)
 	b.sep()
-	b.B = append(b.B, '"')
-	for _, c := range v {
-		switch {
-		case c == '"' || c == '\\':
-			b.B = append(b.B, '\\', c)
-		case c == '\n':
-			b.B = append(b.B, '\\', 'n')
-		case c == '\r':
-			b.B = append(b.B, '\\', 'r')
-		case c >= 0x20 && c < 0x7f:
-			b.B = append(b.B, c)
-		default:
-			b.B = append(b.B, '.')
-		}
-	}
-	b.B = append(b.B, '"')
+	b.B = appendPrintable(b.B, v, false)
 }
 
 // ruleMetadata writes a rule's metadata as the object Suricata's

@@ -107,24 +107,31 @@ func (b *Builder) headers(k string, hs []http.Header) {
 // for *_printable fields.
 func (b *Builder) printable(v []byte) {
 	b.sep()
-	b.B = append(b.B, '"')
+	b.B = appendPrintable(b.B, v, true)
+}
+
+// appendPrintable appends v as a JSON string of one character per byte:
+// printable ASCII as is (quote and backslash escaped), CR and LF escaped,
+// TAB escaped when tab is set, every other byte '.'.
+func appendPrintable(dst, v []byte, tab bool) []byte {
+	dst = append(dst, '"')
 	for _, c := range v {
 		switch {
 		case c == '"' || c == '\\':
-			b.B = append(b.B, '\\', c)
+			dst = append(dst, '\\', c)
 		case c == '\n':
-			b.B = append(b.B, '\\', 'n')
+			dst = append(dst, '\\', 'n')
 		case c == '\r':
-			b.B = append(b.B, '\\', 'r')
-		case c == '\t':
-			b.B = append(b.B, '\\', 't')
+			dst = append(dst, '\\', 'r')
+		case c == '\t' && tab:
+			dst = append(dst, '\\', 't')
 		case c >= 0x20 && c < 0x7f:
-			b.B = append(b.B, c)
+			dst = append(dst, c)
 		default:
-			b.B = append(b.B, '.')
+			dst = append(dst, '.')
 		}
 	}
-	b.B = append(b.B, '"')
+	return append(dst, '"')
 }
 
 // mediaType returns the Content-Type value up to the first ';', ',' or
