@@ -90,6 +90,7 @@ func TestSensorReadErrors(t *testing.T) {
 		want  []string // substrings of the error
 	}{
 		{"no file", []string{"sensor", "read"}, true, []string{"want exactly one capture file"}},
+		{"flags after the file", []string{"sensor", "read", trunc, "-l", dir}, true, []string{"flags go before the capture file", "sensor read -l " + dir + " " + trunc}},
 		{"missing file", []string{"sensor", "read", "-q", "-l", dir, filepath.Join(dir, "nope.pcap")}, false, []string{"nope.pcap", "no such file"}},
 		{"bad config", []string{"sensor", "read", "-q", "-l", dir, "--config", bad, trunc}, true, []string{"sensor.yaml:4", "flow.timeouts.tcp.established"}},
 		{"truncated pcap", []string{"sensor", "read", "-q", "-l", dir, trunc}, false, []string{"offset", "trunc.pcap"}},

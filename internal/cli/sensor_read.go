@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
@@ -35,6 +36,9 @@ A truncated or damaged file is processed up to the damage; the exit status is th
 			&ucli.BoolFlag{Name: "simulate-ips", Usage: "drop packets and flows on drop and reject rules, as an inline IPS (ips.simulate)"},
 		},
 		Action: func(c *ucli.Context) error {
+			if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {
+				return usagef("sensor read: flags go before the capture file: polder sensor read %s %s", strings.Join(c.Args().Slice()[1:], " "), c.Args().First())
+			}
 			if c.NArg() != 1 {
 				return usagef("sensor read: want exactly one capture file, got %d arguments", c.NArg())
 			}
